@@ -1,0 +1,127 @@
+/**
+ * The global deadline: the only owner of timers in mda. Every stage gets its
+ * time as a budget from here (an AbortSignal), so no stage can outlive the
+ * delivery; spamc's per-read timeouts are exactly the bug this avoids.
+ * When time runs out the signal aborts with a 'deadline' outcome; if cleanup
+ * then hangs, the watchdog calls onHardStop after a grace period.
+ * Must not: decide exit codes or print anything (that is cli/exit.ts).
+ */
+import { OutcomeError, temp, type Outcome } from '../outcome/outcome.js';
+
+export interface DeadlineOptions {
+  /** How long cleanup may take after expiry or abort before onHardStop runs. */
+  graceMs: number;
+  /** Last resort when cleanup hangs: must end the process. */
+  onHardStop: (reason: Outcome) => void;
+}
+
+export interface Budget {
+  signal: AbortSignal;
+  /** Stop the budget's timer once the stage is done. */
+  done(): void;
+}
+
+export class Deadline {
+  private readonly controller = new AbortController();
+  private readonly endsAt: number;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private watchdog: NodeJS.Timeout | undefined;
+
+  private constructor(ms: number, private readonly opts: DeadlineOptions) {
+    this.endsAt = performance.now() + ms;
+    this.schedule(ms, () =>
+      this.abort(temp('deadline', `no result within ${Math.round(ms / 1000)}s`)),
+    );
+  }
+
+  /** start begins counting now; ms is the whole delivery's time. */
+  static start(ms: number, opts: DeadlineOptions): Deadline {
+    return new Deadline(ms, opts);
+  }
+
+  /** Aborted when the deadline expires or abort() is called; reason is an OutcomeError. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.endsAt - performance.now());
+  }
+
+  /** abort ends the delivery early (e.g. on SIGTERM) and arms the watchdog. */
+  abort(reason: Outcome): void {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort(new OutcomeError(reason));
+    this.watchdog = setTimeout(() => this.opts.onHardStop(reason), this.opts.graceMs);
+    this.watchdog.unref();
+  }
+
+  /** A child signal that aborts after min(ms, remaining) or with the deadline. */
+  budget(ms: number, what: string): Budget {
+    const child = new AbortController();
+    const onParent = () => child.abort(this.signal.reason);
+    if (this.signal.aborted) onParent();
+    else this.signal.addEventListener('abort', onParent, { once: true });
+    const wait = Math.min(ms, this.remaining());
+    const t = this.schedule(wait, () =>
+      child.abort(new OutcomeError(temp('deadline', `${what} took longer than ${Math.round(wait)}ms`))),
+    );
+    return {
+      signal: child.signal,
+      done: () => {
+        this.clear(t);
+        this.signal.removeEventListener('abort', onParent);
+      },
+    };
+  }
+
+  /** sleep resolves after ms, or rejects when the deadline aborts first. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.signal.aborted) return reject(this.signal.reason);
+      const onAbort = () => {
+        this.clear(t);
+        reject(this.signal.reason);
+      };
+      const t = this.schedule(Math.min(ms, this.remaining()), () => {
+        this.signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** race settles with p, or rejects with the deadline's reason if it aborts first. */
+  race<T>(p: Promise<T>, signal: AbortSignal = this.signal): Promise<T> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+        (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
+      );
+    });
+  }
+
+  /** dispose stops every timer once the outcome is known (the watchdog too). */
+  dispose(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private schedule(ms: number, fn: () => void): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+    return t;
+  }
+
+  private clear(t: NodeJS.Timeout): void {
+    clearTimeout(t);
+    this.timers.delete(t);
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Checks and creates the recipient's Maildir and Maildir++ folders before a
+ * message is spooled: a missing Maildir is created (tmp/new/cur, 0700) as
+ * Postfix's own delivery does; one owned by someone else is refused, since
+ * writing there would hand the message (or a root-owned file) to the wrong user.
+ * Must not: write messages (spool.ts) or pick outcomes beyond 'unsafe-mailbox'.
+ */
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OutcomeError, temp } from '../outcome/outcome.js';
+import { ensureMaildirDirs } from './spool.js';
+
+async function statOrNull(path: string) {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** checkOwner refuses a directory that is not ours (or not a directory). */
+async function ensureOwnedDir(path: string, euid: number, isFolder: boolean): Promise<void> {
+  const st = await statOrNull(path);
+  if (!st) {
+    await ensureMaildirDirs(path);
+    // maildirfolder marks a Maildir++ folder (Courier maildir(5)); Dovecot and
+    // Courier quota code use it to find the top Maildir.
+    if (isFolder) await (await open(join(path, 'maildirfolder'), 'a', 0o600)).close();
+    return;
+  }
+  if (!st.isDirectory()) {
+    throw new OutcomeError(temp('unsafe-mailbox', `${path} is not a directory`));
+  }
+  if (st.uid !== euid) {
+    throw new OutcomeError(
+      temp('unsafe-mailbox', `${path} is owned by uid ${st.uid}, not by the recipient (uid ${euid})`),
+    );
+  }
+}
+
+/** prepareMailbox makes root (and root/folderDir when set) ready for delivery. */
+export async function prepareMailbox(root: string, folderDir: string, euid: number): Promise<void> {
+  await ensureOwnedDir(root, euid, false);
+  if (folderDir) await ensureOwnedDir(join(root, folderDir), euid, true);
+}

@@ -1,0 +1,142 @@
+/**
+ * The durable Maildir write: a message is streamed into a new file in tmp/
+ * (O_EXCL, no symlink following, mode 0600), then on commit fsynced, linked
+ * into new/ under its final name and new/ fsynced: only then is it delivered
+ * (qmail maildir_child(), Postfix local/maildir.c). Any failure unlinks the tmp file.
+ * Must not: decide outcomes (errors are thrown for outcome/classify.ts).
+ */
+import { constants as C } from 'node:fs';
+import { link, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { newName, uniqueName } from './names.js';
+
+const HOST = hostname();
+let seq = 0;
+const MAX_NAME_TRIES = 5;
+
+function nextName(): string {
+  seq += 1;
+  return uniqueName({ nowMs: performance.timeOrigin + performance.now(), pid: process.pid, seq, host: HOST });
+}
+
+/** ensureMaildirDirs creates dir/{tmp,new,cur} (0700), as Postfix local(8) does on ENOENT. */
+export async function ensureMaildirDirs(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const sub of ['tmp', 'new', 'cur']) {
+    await mkdir(join(dir, sub), { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+}
+
+/** fsyncDir makes a directory entry (the new/ link) durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, C.O_RDONLY | C.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export class Spool {
+  private size = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly root: string,
+    private readonly tmpPath: string,
+    private readonly unique: string,
+    private readonly fh: FileHandle,
+  ) {}
+
+  /**
+   * create opens a fresh file in root/tmp/. O_EXCL|O_NOFOLLOW: a file or
+   * symlink planted under that name is never opened or followed; we pick
+   * another name instead.
+   */
+  static async create(root: string): Promise<Spool> {
+    let created = false;
+    for (let i = 0; ; i++) {
+      const unique = nextName();
+      const tmpPath = join(root, 'tmp', unique);
+      try {
+        const fh = await open(tmpPath, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        return new Spool(root, tmpPath, unique, fh);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && !created) {
+          await ensureMaildirDirs(root);
+          created = true;
+        } else if (!(code === 'EEXIST' && i < MAX_NAME_TRIES)) {
+          throw err;
+        }
+      }
+    }
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** write appends bytes, checking the byte count as Courier's maildir(5) asks. */
+  async write(buf: Buffer): Promise<void> {
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesWritten } = await this.fh.write(buf, off, buf.length - off);
+      if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+      off += bytesWritten;
+    }
+    this.size += buf.length;
+  }
+
+  /**
+   * commit makes the message durable in <root>/<folderDir>/new/ and returns
+   * the path. link() never replaces an existing file; on EEXIST a new name is taken.
+   */
+  async commit(folderDir: string): Promise<string> {
+    await this.fh.sync();
+    this.closed = true;
+    await this.fh.close();
+    const newDir = join(this.root, folderDir, 'new');
+    let target = join(newDir, newName(this.unique, this.size));
+    let created = false;
+    for (let i = 0; ; i++) {
+      try {
+        await link(this.tmpPath, target);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && !created) {
+          await ensureMaildirDirs(join(this.root, folderDir)); // new/ went missing: recreate, as for tmp/
+          created = true;
+        } else if (code === 'EEXIST' && i < MAX_NAME_TRIES) {
+          target = join(newDir, newName(nextName(), this.size));
+        } else {
+          throw err;
+        }
+      }
+    }
+    try {
+      await fsyncDir(newDir);
+    } catch (err) {
+      // Not durable, so not delivered: remove the link so a retry cannot duplicate it.
+      await unlink(target).catch(() => undefined);
+      throw err;
+    }
+    // The message is delivered; a failed unlink only leaves a tmp/ file that
+    // readers delete after 36 hours (maildir(5)).
+    await unlink(this.tmpPath).catch(() => undefined);
+    return target;
+  }
+
+  /** discard removes the tmp file; used on every failure path. */
+  async discard(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      await this.fh.close().catch(() => undefined);
+    }
+    await unlink(this.tmpPath).catch(() => undefined);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The delivery story, top to bottom: recipient → privileges → mailbox →
+ * spool (stdin → Maildir tmp/) → envelope → early checks → commit → outcome.
+ * Each step either yields a value or ends the delivery with an Outcome; all
+ * policy lives in the named modules. Every thrown error becomes a temporary
+ * outcome here, never an exit 1.
+ */
+import type { Config } from '../config/schema.js';
+import type { Deadline } from '../deadline/deadline.js';
+import { prepareMailbox } from '../maildir/mailbox.js';
+import { folderDir } from '../maildir/names.js';
+import { Spool } from '../maildir/spool.js';
+import { firstValue, parseHeaders } from '../message/headers.js';
+import { classifyError } from '../outcome/classify.js';
+import { delivered, temp, type Outcome } from '../outcome/outcome.js';
+import { switchToAccount } from '../privileges/switch-user.js';
+import { earlyChecks } from './early-checks.js';
+import { buildEnvelope } from './envelope.js';
+import { resolveRecipient } from './recipient.js';
+import { spoolStdin } from './spool-stdin.js';
+
+export interface DeliveryArgs {
+  user?: string;
+  maildir?: string;
+  folder?: string;
+  sender?: string;
+  recipient?: string;
+}
+
+export interface DeliveryContext {
+  config: Config;
+  deadline: Deadline;
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadableStream;
+}
+
+/** What the delivery learned, for the log line. */
+export interface DeliveryFacts {
+  user?: string;
+  sender?: string;
+  recipient?: string;
+  messageId?: string;
+  size?: number;
+  folder?: string;
+}
+
+const isOutcome = (v: object): v is Outcome => 'kind' in v;
+
+export async function runDelivery(
+  args: DeliveryArgs,
+  ctx: DeliveryContext,
+  facts: DeliveryFacts,
+): Promise<Outcome> {
+  const { config, deadline, env } = ctx;
+  try {
+    const rcpt = await deadline.race(resolveRecipient(args, config, env, deadline.signal));
+    if (isOutcome(rcpt)) return rcpt;
+    facts.user = rcpt.user;
+    if (rcpt.switchTo) switchToAccount(rcpt.switchTo); // before any path of the user's is touched
+
+    const folder = folderDir(args.folder);
+    if (!folder.ok) return temp('usage', `refusing folder ${JSON.stringify(args.folder)}: ${folder.why}`);
+    facts.folder = args.folder ?? '';
+    await deadline.race(prepareMailbox(rcpt.maildir, folder.dir, rcpt.uid));
+
+    const spool = await deadline.race(Spool.create(rcpt.maildir));
+    try {
+      const head = await spoolStdin(ctx.stdin, spool, config.delivery.maxMessageSize, deadline);
+      facts.size = spool.bytes;
+      if (isOutcome(head)) return (await spool.discard(), head);
+
+      const fields = parseHeaders(head.header);
+      const envelope = buildEnvelope(args, head.fromLine, fields, env);
+      Object.assign(facts, { sender: envelope.sender, recipient: envelope.recipient, messageId: firstValue(fields, 'message-id') });
+      const stop = earlyChecks(envelope, fields);
+      if (stop) return (await spool.discard(), stop);
+
+      // Not raced against the deadline: once linking starts it must finish; a hang here is the watchdog's.
+      const file = await spool.commit(folder.dir);
+      return delivered(facts.folder, file);
+    } catch (err) {
+      await spool.discard();
+      throw err;
+    }
+  } catch (err) {
+    return classifyError(err);
+  }
+}
