@@ -4,7 +4,7 @@
  * pure decision (table-tested); resolveRecipient adds the account lookup.
  * Must not: switch privileges or touch the Maildir.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config, UserConfig } from '../config/schema.js';
 import { reject, temp, type Outcome } from '../outcome/outcome.js';
 import { lookupAccount, runningAccount, type Account } from '../privileges/accounts.js';
@@ -35,7 +35,7 @@ export function expandMaildir(template: string, user: string, home: string, base
   let p = template.replace(/%u/g, user);
   if (p === '~') p = home;
   else if (p.startsWith('~/')) p = join(home, p.slice(2));
-  return isAbsolute(p) ? p : resolve(base, p);
+  return resolve(base, p); // absolute stays absolute; also normalizes '//' and a trailing '/'
 }
 
 export function planRecipient(i: RecipientInput): Recipient | Outcome {

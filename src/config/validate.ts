@@ -1,0 +1,211 @@
+/**
+ * Turns a parsed TOML document into a Config, or into every problem with it
+ * (file, line, dotted key, message), so an admin fixes them all in one pass.
+ * Owns the config file's keys and their rules. Must not: read files or import
+ * the TOML parser (load.ts does both, lazily). Pure: no I/O.
+ */
+import { defaultConfig, type Config, type LogTarget, type UserConfig } from './schema.js';
+import { keyLine, tomlKey } from './key-lines.js';
+import { parseDuration, parseSize } from './units.js';
+
+export interface ConfigIssue {
+  file: string;
+  /** 1-based; 0 when the problem is the file itself (unreadable, unsafe). */
+  line: number;
+  /** The dotted TOML key, or '' for the whole file. */
+  key: string;
+  message: string;
+}
+
+/** formatIssue renders an issue as `file:line: key: message` (key omitted when ''). */
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.file}:${i.line}: ${i.key === '' ? '' : `${i.key}: `}${i.message}`;
+}
+
+// Postfix's command_time_limit is 1000s and a pipe(8) killed there bounces the
+// mail, so mda must always give up (and defer) well before that.
+const MIN_DEADLINE_MS = 1_000;
+const MAX_DEADLINE_MS = 900_000;
+
+const KNOWN = {
+  top: ['delivery', 'log', 'users'],
+  delivery: ['maildir', 'deadline', 'max_message_size'],
+  log: ['target'],
+  user: ['maildir'],
+} as const;
+
+type Path = readonly string[];
+
+/** validateConfig checks `raw` (as parsed from `text`, read from `source`). */
+export function validateConfig(
+  raw: unknown,
+  source: string,
+  text: string,
+): { config: Config } | { errors: ConfigIssue[] } {
+  const errors: ConfigIssue[] = [];
+  const fail = (path: Path, message: string): undefined => {
+    const key = tomlKey(path);
+    errors.push({ file: source, line: path.length ? keyLine(text, key) : 1, key, message });
+    return undefined;
+  };
+  const config = defaultConfig();
+  config.source = source;
+
+  const top = table(raw, [], fail);
+  if (top) {
+    checkKnown(top, [], KNOWN.top, fail);
+    const delivery = table(top['delivery'], ['delivery'], fail);
+    if (delivery) {
+      checkKnown(delivery, ['delivery'], KNOWN.delivery, fail);
+      const d = config.delivery;
+      d.maildir = maildir(delivery['maildir'], ['delivery', 'maildir'], fail) ?? d.maildir;
+      d.deadlineMs = deadline(delivery['deadline'], ['delivery', 'deadline'], fail) ?? d.deadlineMs;
+      d.maxMessageSize = size(delivery['max_message_size'], ['delivery', 'max_message_size'], fail) ?? d.maxMessageSize;
+    }
+    const log = table(top['log'], ['log'], fail);
+    if (log) {
+      checkKnown(log, ['log'], KNOWN.log, fail);
+      config.log.target = logTarget(log['target'], ['log', 'target'], fail) ?? config.log.target;
+    }
+    config.users = users(top['users'], fail);
+  }
+  // Report in file order: that is the order an admin will fix them in.
+  errors.sort((a, b) => a.line - b.line);
+  return errors.length ? { errors } : { config };
+}
+
+type Fail = (path: Path, message: string) => undefined;
+type Table = Record<string, unknown>;
+
+/** table returns v as a table; undefined (absent) passes silently, anything else fails. */
+function table(v: unknown, path: Path, fail: Fail): Table | undefined {
+  if (v === undefined) return undefined;
+  if (typeName(v) === 'a table') return v as Table;
+  return fail(path, `must be a table, got ${typeName(v)}`);
+}
+
+function checkKnown(t: Table, path: Path, known: readonly string[], fail: Fail): void {
+  for (const k of Object.keys(t)) {
+    if (known.includes(k)) continue;
+    const what = typeName(t[k]) === 'a table' ? 'table' : 'key';
+    fail([...path, k], `unknown ${what} (known: ${known.join(', ')})`);
+  }
+}
+
+function users(v: unknown, fail: Fail): Record<string, UserConfig> {
+  // No prototype: a user called "constructor" or "__proto__" must not find Object's.
+  const out = Object.create(null) as Record<string, UserConfig>;
+  const all = table(v, ['users'], fail);
+  for (const [name, u] of Object.entries(all ?? {})) {
+    const path = ['users', name];
+    if (name === '' || name === '.' || name === '..' || /[/\0]/.test(name)) {
+      fail(path, 'a user name must be non-empty, must not contain "/", and must not be "." or ".."');
+      continue;
+    }
+    const t = table(u, path, fail);
+    if (!t) continue;
+    checkKnown(t, path, KNOWN.user, fail);
+    const user: UserConfig = {};
+    const m = maildir(t['maildir'], [...path, 'maildir'], fail);
+    if (m !== undefined) user.maildir = m;
+    out[name] = user;
+  }
+  return out;
+}
+
+/**
+ * A Maildir template must be absolute or home-relative: a relative path would
+ * depend on whatever directory Postfix happened to start mda in.
+ */
+function maildir(v: unknown, path: Path, fail: Fail): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') return fail(path, `must be a string, got ${typeName(v)}`);
+  if (v.includes('\0')) return fail(path, 'must not contain a NUL byte');
+  if (!(v === '~' || v.startsWith('~/') || v.startsWith('/'))) {
+    return fail(path, `must be an absolute path or start with ~/ (the user's home), got ${JSON.stringify(v)}`);
+  }
+  if (/%(?!u)/.test(v)) return fail(path, `only %u (the user name) may follow a %, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function deadline(v: unknown, path: Path, fail: Fail): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = convert(v, path, fail, 'a duration string like "240s" or an integer number of seconds', (x) =>
+    typeof x === 'string' ? parseDuration(x) : x * 1000,
+  );
+  if (ms === undefined) return undefined;
+  if (ms < MIN_DEADLINE_MS || ms > MAX_DEADLINE_MS) {
+    return fail(
+      path,
+      `must be between 1s and 900s (Postfix kills mda at command_time_limit, 1000s by default, and bounces the mail), got ${show(v)}`,
+    );
+  }
+  return ms;
+}
+
+function size(v: unknown, path: Path, fail: Fail): number | undefined {
+  if (v === undefined) return undefined;
+  const bytes = convert(v, path, fail, 'a size string like "50M" or an integer number of bytes', parseSize);
+  if (bytes === undefined) return undefined;
+  if (bytes <= 0) return fail(path, `must be greater than 0, got ${show(v)}`);
+  return bytes;
+}
+
+/**
+ * convert accepts a TOML string or a whole number (a bigint from load.ts, which
+ * parses with integersAsBigInt; a plain number from other callers, or `240.0`)
+ * and runs the unit parser, reporting its message under the key.
+ */
+function convert(
+  v: unknown,
+  path: Path,
+  fail: Fail,
+  expected: string,
+  parse: (x: string | number) => number,
+): number | undefined {
+  let x: string | number;
+  if (typeof v === 'string') x = v;
+  else if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) {
+    if (v < 0) return fail(path, `must not be negative, got ${show(v)}`);
+    if (v > Number.MAX_SAFE_INTEGER) return fail(path, `is too large, got ${show(v)}`);
+    x = Number(v);
+  } else return fail(path, `must be ${expected}, got ${typeName(v)}`);
+  let out: number;
+  try {
+    out = parse(x);
+  } catch (err) {
+    return fail(path, (err as Error).message);
+  }
+  if (!Number.isSafeInteger(out)) return fail(path, `is too large, got ${show(v)}`);
+  return out;
+}
+
+function logTarget(v: unknown, path: Path, fail: Fail): LogTarget | undefined {
+  if (v === undefined) return undefined;
+  const usage = 'must be "syslog", "stderr", "none" or "file:/absolute/path"';
+  if (typeof v !== 'string') return fail(path, `${usage}, got ${typeName(v)}`);
+  if (v === 'syslog' || v === 'stderr' || v === 'none') return { kind: v };
+  if (v.startsWith('file:')) {
+    const file = v.slice('file:'.length);
+    if (!file.startsWith('/')) return fail(path, `a log file must be an absolute path, got ${JSON.stringify(v)}`);
+    if (file.includes('\0')) return fail(path, 'must not contain a NUL byte');
+    return { kind: 'file', path: file };
+  }
+  return fail(path, `${usage}, got ${JSON.stringify(v)}`);
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+/** typeName names a TOML value's type for messages ("got an integer"). */
+function typeName(v: unknown): string {
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'bigint') return 'an integer';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a float';
+  if (typeof v === 'boolean') return 'a boolean';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Date) return 'a date/time';
+  if (typeof v === 'object' && v !== null) return 'a table';
+  return `a ${typeof v}`;
+}

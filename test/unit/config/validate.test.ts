@@ -1,0 +1,245 @@
+import { parse } from 'smol-toml';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, type Config } from '../../../src/config/schema.js';
+import { formatIssue, validateConfig, type ConfigIssue } from '../../../src/config/validate.js';
+
+const FILE = '/etc/mda/mda.toml';
+
+/** check parses TOML the way load.ts does and validates it. */
+function check(text: string): { config: Config } | { errors: ConfigIssue[] } {
+  return validateConfig(parse(text, { integersAsBigInt: true }), FILE, text);
+}
+
+function configOf(text: string): Config {
+  const r = check(text);
+  if ('errors' in r) throw new Error(`unexpected errors:\n${r.errors.map(formatIssue).join('\n')}`);
+  return r.config;
+}
+
+function errorsOf(text: string): string[] {
+  const r = check(text);
+  if (!('errors' in r)) throw new Error('expected errors, got a config');
+  return r.errors.map(formatIssue);
+}
+
+describe('validateConfig: valid files', () => {
+  it('an empty file gives the defaults, with the source set', () => {
+    expect(configOf('')).toEqual({ ...defaultConfig(), source: FILE });
+  });
+
+  it('reads every supported key', () => {
+    const c = configOf(`
+[delivery]
+maildir = "/var/mail/%u/Maildir"
+deadline = "120s"
+max_message_size = "10M"
+[log]
+target = "file:/var/log/mda.log"
+[users.alice]
+maildir = "/srv/mail/alice/Maildir"
+[users."bob smith"]
+[users.carol]
+maildir = "~/Mail"
+`);
+    expect(c.delivery).toEqual({ maildir: '/var/mail/%u/Maildir', deadlineMs: 120_000, maxMessageSize: 10 * 1024 * 1024 });
+    expect(c.log.target).toEqual({ kind: 'file', path: '/var/log/mda.log' });
+    expect({ ...c.users }).toEqual({
+      alice: { maildir: '/srv/mail/alice/Maildir' },
+      'bob smith': {},
+      carol: { maildir: '~/Mail' },
+    });
+  });
+
+  it.each([
+    ['deadline = "240s"', 240_000],
+    ['deadline = 240', 240_000], // integer = seconds
+    ['deadline = "1s"', 1_000],
+    ['deadline = "1000ms"', 1_000],
+    ['deadline = 1', 1_000],
+    ['deadline = "900s"', 900_000],
+    ['deadline = "15m"', 900_000],
+    ['deadline = 900', 900_000],
+    ['deadline = "1.5s"', 1_500],
+    ['deadline = 240.0', 240_000], // a whole number of seconds, even written as a float
+  ])('[delivery] %s → %d ms', (line, ms) => {
+    expect(configOf(`[delivery]\n${line}`).delivery.deadlineMs).toBe(ms);
+  });
+
+  it.each([
+    ['max_message_size = "50M"', 50 * 1024 * 1024],
+    ['max_message_size = "50MB"', 50 * 1024 * 1024],
+    ['max_message_size = 1', 1],
+    ['max_message_size = 1048576', 1048576],
+    ['max_message_size = "2T"', 2 * 1024 ** 4],
+  ])('[delivery] %s → %d bytes', (line, bytes) => {
+    expect(configOf(`[delivery]\n${line}`).delivery.maxMessageSize).toBe(bytes);
+  });
+
+  it.each([
+    ['syslog', { kind: 'syslog' }],
+    ['stderr', { kind: 'stderr' }],
+    ['none', { kind: 'none' }],
+    ['file:/var/log/mda.log', { kind: 'file', path: '/var/log/mda.log' }],
+  ])('log target %s', (target, expected) => {
+    expect(configOf(`[log]\ntarget = "${target}"`).log.target).toEqual(expected);
+  });
+
+  it.each(['~', '~/Maildir', '/srv/%u/Maildir', '~/Maildir/%u'])('maildir %j is accepted', (m) => {
+    expect(configOf(`[delivery]\nmaildir = "${m}"`).delivery.maildir).toBe(m);
+  });
+
+  it('dotted top-level keys and inline tables work like tables', () => {
+    const c = configOf('delivery.deadline = "30s"\nusers = { alice = { maildir = "/a" } }');
+    expect(c.delivery.deadlineMs).toBe(30_000);
+    expect(c.users['alice']).toEqual({ maildir: '/a' });
+  });
+
+  it('user names cannot reach Object.prototype', () => {
+    const c = configOf('[users.alice]');
+    expect(c.users['constructor']).toBeUndefined();
+    expect(c.users['toString']).toBeUndefined();
+  });
+
+  it('accepts plain numbers as integers (callers that do not use BigInt)', () => {
+    const r = validateConfig({ delivery: { deadline: 60, max_message_size: 1024 } }, FILE, '');
+    expect(r).toHaveProperty('config.delivery.deadlineMs', 60_000);
+    expect(r).toHaveProperty('config.delivery.maxMessageSize', 1024);
+  });
+});
+
+describe('validateConfig: one error each, with line and key', () => {
+  it.each([
+    // unknown tables and keys, at every level
+    ['foo = 1', `${FILE}:1: foo: unknown key (known: delivery, log, users)`],
+    ['\n[deliver]', `${FILE}:2: deliver: unknown table (known: delivery, log, users)`],
+    ['[delivery]\n\ndeadlin = "30s"', `${FILE}:3: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size)`],
+    ['[delivery.sub]', `${FILE}:1: delivery.sub: unknown table (known: maildir, deadline, max_message_size)`],
+    ['[log]\nlevel = "debug"', `${FILE}:2: log.level: unknown key (known: target)`],
+    ['[users.alice]\nmaildir = "/a"\nhome = "/h"', `${FILE}:3: users.alice.home: unknown key (known: maildir)`],
+    ['[users."bob smith"]\nquota = 1', `${FILE}:2: users."bob smith".quota: unknown key (known: maildir)`],
+    ['delivery.deadlin = 30', `${FILE}:1: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size)`],
+    // wrong shapes
+    ['delivery = 5', `${FILE}:1: delivery: must be a table, got an integer`],
+    ['log = "syslog"', `${FILE}:1: log: must be a table, got a string`],
+    ['users = ["alice"]', `${FILE}:1: users: must be a table, got an array`],
+    ['[users]\nalice = "/srv/alice"', `${FILE}:2: users.alice: must be a table, got a string`],
+    // delivery.maildir
+    ['[delivery]\nmaildir = 1', `${FILE}:2: delivery.maildir: must be a string, got an integer`],
+    ['[delivery]\nmaildir = true', `${FILE}:2: delivery.maildir: must be a string, got a boolean`],
+    ['[delivery]\nmaildir = "Maildir"', /:2: delivery\.maildir: must be an absolute path or start with ~\/.*"Maildir"/],
+    ['[delivery]\nmaildir = ""', /:2: delivery\.maildir: must be an absolute path/],
+    ['[delivery]\nmaildir = "~alice/Maildir"', /:2: delivery\.maildir: must be an absolute path/],
+    ['[delivery]\nmaildir = "/srv/%d/Maildir"', /:2: delivery\.maildir: only %u/],
+    ['[delivery]\nmaildir = "/srv/%"', /:2: delivery\.maildir: only %u/],
+    ['[delivery]\nmaildir = "/srv/a\\u0000b"', /:2: delivery\.maildir: must not contain a NUL byte/],
+    // delivery.deadline
+    ['[delivery]\ndeadline = "0s"', /:2: delivery\.deadline: must be between 1s and 900s .*command_time_limit.*got "0s"/],
+    ['[delivery]\ndeadline = "999ms"', /:2: delivery\.deadline: must be between 1s and 900s/],
+    ['[delivery]\ndeadline = "901s"', /:2: delivery\.deadline: must be between 1s and 900s/],
+    ['[delivery]\ndeadline = "1000s"', /:2: delivery\.deadline: must be between 1s and 900s/],
+    ['[delivery]\ndeadline = "1h"', /:2: delivery\.deadline: must be between 1s and 900s/],
+    ['[delivery]\ndeadline = 0', /:2: delivery\.deadline: must be between 1s and 900s.*got 0$/],
+    ['[delivery]\ndeadline = 901', /:2: delivery\.deadline: must be between 1s and 900s/],
+    ['[delivery]\ndeadline = -5', /:2: delivery\.deadline: must not be negative, got -5/],
+    ['[delivery]\ndeadline = 9223372036854775807', /:2: delivery\.deadline: is too large/],
+    ['[delivery]\ndeadline = 9007199254740991', /:2: delivery\.deadline: is too large/], // ×1000 overflows
+    ['[delivery]\ndeadline = 2.5', /:2: delivery\.deadline: must be a duration string like "240s" or an integer number of seconds, got a float/],
+    ['[delivery]\ndeadline = true', /:2: delivery\.deadline: must be a duration .*got a boolean/],
+    ['[delivery]\ndeadline = 1979-05-27', /:2: delivery\.deadline: must be a duration .*got a date\/time/],
+    ['[delivery]\ndeadline = ["30s"]', /:2: delivery\.deadline: must be a duration .*got an array/],
+    ['[delivery]\ndeadline = { s = 30 }', /:2: delivery\.deadline: must be a duration .*got a table/],
+    ['[delivery]\ndeadline = "5x"', /:2: delivery\.deadline: "5x" is not a duration \(use e\.g\./],
+    ['[delivery]\ndeadline = ""', /:2: delivery\.deadline: an empty string is not a duration/],
+    ['[delivery]\ndeadline = "-30s"', /:2: delivery\.deadline: "-30s" is negative/],
+    // delivery.max_message_size
+    ['[delivery]\nmax_message_size = 0', /:2: delivery\.max_message_size: must be greater than 0, got 0$/],
+    ['[delivery]\nmax_message_size = "0M"', /:2: delivery\.max_message_size: must be greater than 0, got "0M"/],
+    ['[delivery]\nmax_message_size = -1', /:2: delivery\.max_message_size: must not be negative/],
+    ['[delivery]\nmax_message_size = "50X"', /:2: delivery\.max_message_size: "50X" is not a size/],
+    ['[delivery]\nmax_message_size = "0.1K"', /:2: delivery\.max_message_size: .*not a whole number of bytes/],
+    ['[delivery]\nmax_message_size = "8192T"', /:2: delivery\.max_message_size: .*too large/],
+    ['[delivery]\nmax_message_size = 1.5', /:2: delivery\.max_message_size: must be a size string like "50M" or an integer number of bytes, got a float/],
+    ['[delivery]\nmax_message_size = false', /:2: delivery\.max_message_size: must be a size .*got a boolean/],
+    // log.target
+    ['[log]\ntarget = "file:var/log/mda.log"', /:2: log\.target: a log file must be an absolute path, got "file:var\/log\/mda\.log"/],
+    ['[log]\ntarget = "file:"', /:2: log\.target: a log file must be an absolute path/],
+    ['[log]\ntarget = "journald"', /:2: log\.target: must be "syslog", "stderr", "none" or "file:\/absolute\/path", got "journald"/],
+    ['[log]\ntarget = "SYSLOG"', /:2: log\.target: must be "syslog"/],
+    ['[log]\ntarget = ""', /:2: log\.target: must be "syslog"/],
+    ['[log]\ntarget = 1', /:2: log\.target: must be "syslog".*got an integer/],
+    // user names and per-user keys
+    ['[users.""]\nmaildir = "/x"', /:1: users\."": a user name must be non-empty, must not contain "\/"/],
+    ['[users."a/b"]', /:1: users\."a\/b": a user name must be non-empty/],
+    ['[users."../etc"]', /:1: users\."\.\.\/etc": a user name must be non-empty/],
+    ['[users.".."]', /:1: users\."\.\.": .*must not be "\." or "\.\."/],
+    ['[users."."]', /:1: users\."\.": .*must not be "\." or "\.\."/],
+    ['[users.alice]\nmaildir = "Maildir"', /:2: users\.alice\.maildir: must be an absolute path/],
+    ['[users."bob smith"]\nmaildir = 7', /:2: users\."bob smith"\.maildir: must be a string, got an integer/],
+    ['[users.alice]\nmaildir = { path = "/x" }', /:2: users\.alice\.maildir: must be a string, got a table/],
+    ['users = { alice = { maildir = "rel" } }', /:1: users\.alice\.maildir: must be an absolute path/],
+  ])('%j', (text, expected) => {
+    const errors = errorsOf(text);
+    expect(errors).toHaveLength(1);
+    if (typeof expected === 'string') expect(errors[0]).toBe(expected);
+    else expect(errors[0]).toMatch(expected);
+  });
+});
+
+describe('validateConfig: collects every error', () => {
+  it('reports all problems in file order with their own lines', () => {
+    const text = [
+      'bogus = 1', //                    1
+      '[delivery]', //                   2
+      'maildir = "relative"', //         3
+      'deadline = "2000s"', //           4
+      'max_message_size = "lots"', //    5
+      'deadlin = "5s"', //               6
+      '[log]', //                        7
+      'target = "file:rel.log"', //      8
+      '[users.alice]', //                9
+      'maildir = 5', //                  10
+      'shell = "/bin/sh"', //            11
+      '[users."x/y"]', //                12
+      '[extra]', //                      13
+    ].join('\n');
+    const r = check(text);
+    expect('errors' in r).toBe(true);
+    const issues = 'errors' in r ? r.errors : [];
+    expect(issues.map((i) => [i.line, i.key])).toEqual([
+      [1, 'bogus'],
+      [3, 'delivery.maildir'],
+      [4, 'delivery.deadline'],
+      [5, 'delivery.max_message_size'],
+      [6, 'delivery.deadlin'],
+      [8, 'log.target'],
+      [10, 'users.alice.maildir'],
+      [11, 'users.alice.shell'],
+      [12, 'users."x/y"'],
+      [13, 'extra'],
+    ]);
+    expect(issues.every((i) => i.file === FILE && i.message.length > 0)).toBe(true);
+  });
+
+  it('keeps checking other users after a bad one', () => {
+    const errors = errorsOf('[users."a/b"]\n[users.ok]\nmaildir = "x"\n[users.""]');
+    expect(errors).toEqual([
+      expect.stringMatching(/:1: users\."a\/b": /),
+      expect.stringMatching(/:3: users\.ok\.maildir: /),
+      expect.stringMatching(/:4: users\."": /),
+    ]);
+  });
+
+  it('rejects a non-table document at line 1 with an empty key', () => {
+    const r = validateConfig('not a table', FILE, '');
+    expect(r).toEqual({ errors: [{ file: FILE, line: 1, key: '', message: 'must be a table, got a string' }] });
+  });
+});
+
+describe('formatIssue', () => {
+  it.each([
+    [{ file: 'f.toml', line: 3, key: 'a.b', message: 'bad' }, 'f.toml:3: a.b: bad'],
+    [{ file: 'f.toml', line: 0, key: '', message: 'cannot read' }, 'f.toml:0: cannot read'],
+  ])('%j → %s', (issue, text) => {
+    expect(formatIssue(issue)).toBe(text);
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it, vi } from 'vitest';
+import { Deadline } from '../../../src/deadline/deadline.js';
+import { classifyError } from '../../../src/outcome/classify.js';
+import { temp } from '../../../src/outcome/outcome.js';
+
+const never = new Promise<never>(() => undefined);
+const start = (ms: number, onHardStop = vi.fn()) => Deadline.start(ms, { graceMs: 30, onHardStop });
+
+describe('Deadline', () => {
+  it('aborts with a deadline outcome when time runs out, then the watchdog fires', async () => {
+    const hard = vi.fn();
+    const d = start(20, hard);
+    await expect(d.race(never)).rejects.toSatisfy((e) => classifyError(e).kind === 'temp' && (classifyError(e) as { cause: string }).cause === 'deadline');
+    expect(d.remaining()).toBe(0);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(hard).toHaveBeenCalledOnce();
+  });
+
+  // The 2 s test timeout is the assertion: an uncapped budget would wait 10 s.
+  it('a budget is capped by what the deadline has left', { timeout: 2_000 }, async () => {
+    const d = start(30);
+    const b = d.budget(10_000, 'scan');
+    await expect(d.race(never, b.signal)).rejects.toBeDefined();
+    d.dispose();
+  });
+
+  it('a short budget expires on its own without ending the delivery', async () => {
+    const d = start(5_000);
+    const b = d.budget(10, 'scan');
+    await expect(d.race(never, b.signal)).rejects.toSatisfy((e) => /scan took longer/.test(String((e as Error).message)));
+    expect(d.signal.aborted).toBe(false);
+    d.dispose();
+  });
+
+  it('abort() ends everything with the given reason (e.g. SIGTERM)', async () => {
+    const hard = vi.fn();
+    const d = start(5_000, hard);
+    const b = d.budget(5_000, 'x');
+    d.abort(temp('signal', 'SIGTERM'));
+    await expect(d.race(never, b.signal)).rejects.toSatisfy((e) => classifyError(e).kind === 'temp');
+    expect(classifyError(d.signal.reason)).toEqual(temp('signal', 'SIGTERM'));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(hard).toHaveBeenCalledWith(temp('signal', 'SIGTERM'));
+    d.dispose();
+  });
+
+  it('race passes results and errors through while time remains', async () => {
+    const d = start(5_000);
+    await expect(d.race(Promise.resolve(7))).resolves.toBe(7);
+    await expect(d.race(Promise.reject(new Error('x')))).rejects.toThrow('x');
+    d.dispose();
+  });
+
+  it('sleep resolves in time and rejects on abort', async () => {
+    const d = start(5_000);
+    await expect(d.sleep(5)).resolves.toBeUndefined();
+    const p = d.sleep(10_000);
+    d.abort(temp('signal', 'x'));
+    await expect(p).rejects.toBeDefined();
+    d.dispose();
+  });
+
+  it('does not keep the process alive (timers are unref’d)', () => {
+    const d = start(60_000);
+    const b = d.budget(60_000, 'x');
+    // every handle the deadline created is unref'd: hasRef() false
+    const timers = (d as unknown as { timers: Set<NodeJS.Timeout> }).timers;
+    expect([...timers].every((t) => !t.hasRef())).toBe(true);
+    b.done();
+    d.dispose();
+    expect(timers.size).toBe(0);
+  });
+});
