@@ -49,21 +49,22 @@ export class Spool {
     private readonly tmpPath: string,
     private readonly unique: string,
     private readonly fh: FileHandle,
+    private readonly names: () => string,
   ) {}
 
   /**
-   * create opens a fresh file in root/tmp/. O_EXCL|O_NOFOLLOW: a file or
+   * create opens a fresh file in root/tmp/ (names: the unique-name source, replaceable in tests). O_EXCL|O_NOFOLLOW: a file or
    * symlink planted under that name is never opened or followed; we pick
    * another name instead.
    */
-  static async create(root: string): Promise<Spool> {
+  static async create(root: string, names: () => string = nextName): Promise<Spool> {
     let created = false;
     for (let i = 0; ; i++) {
-      const unique = nextName();
+      const unique = names();
       const tmpPath = join(root, 'tmp', unique);
       try {
         const fh = await open(tmpPath, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-        return new Spool(root, tmpPath, unique, fh);
+        return new Spool(root, tmpPath, unique, fh, names);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' && !created) {
@@ -112,7 +113,7 @@ export class Spool {
           await ensureMaildirDirs(join(this.root, folderDir)); // new/ went missing: recreate, as for tmp/
           created = true;
         } else if (code === 'EEXIST' && i < MAX_NAME_TRIES) {
-          target = join(newDir, newName(nextName(), this.size));
+          target = join(newDir, newName(this.names(), this.size));
         } else {
           throw err;
         }

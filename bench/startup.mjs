@@ -1,0 +1,150 @@
+// bench/startup.mjs: the `startup` section. Start-up + delivery of one ~2 KB
+// message into a Maildir, per process, for mda and the classic MDAs, against
+// Node's floor (`node -e 0`), plus a breakdown of where mda's extra time goes.
+// Owns the tool recipes (rcfiles, filter files, dovecot config) and the report.
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, ratio, runInterleaved, stats, table } from './lib/measure.mjs';
+import { deliveredOne, lookupUser, makeMaildir, makeTempRoot, postfixEnv, which, writeMessage } from './lib/fixtures.mjs';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const NODE = process.execPath; // the same node binary for the floor and for mda
+const TARGET = 1.3; // mda median / node -e 0 median
+/** Modules whose bare import cost is measured; BENCH_IMPORTS=a.js,b.js (relative to the repo) overrides. */
+const IMPORTS = (process.env.BENCH_IMPORTS || 'dist/cli/deliver.js').split(',').filter(Boolean);
+
+export const description = 'start-up + delivery of one ~2 KB message, mda vs node -e 0, procmail, maildrop, dovecot-lda';
+
+/** A per-case directory holding its Maildir (pre-created: the steady state of a real mailbox). */
+function caseDir(root, name) {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  return { dir, maildir: makeMaildir(join(dir, 'Maildir')) };
+}
+
+function nodeFloor(msg, root) {
+  return { name: 'node -e 0', cmd: NODE, args: ['-e', '0'], stdin: msg, env: postfixEnv(root), required: true };
+}
+
+function mda(msg, root, name, { shebang = false, config } = {}) {
+  const { dir, maildir } = caseDir(root, name.replace(/\W+/g, '_'));
+  const extra = config ? ['--config', config] : [];
+  const argv = ['deliver', '--maildir', maildir, ...extra];
+  const [cmd, args] = shebang ? [join(ROOT, 'bin/mda'), argv] : [NODE, [join(ROOT, 'bin/mda'), ...argv]];
+  return { name, cmd, args, stdin: msg, env: postfixEnv(dir), required: true, ...deliveredOne(maildir) };
+}
+
+/** procmail: an rcfile with no recipes delivers to $DEFAULT; a trailing slash means Maildir. */
+function procmail(msg, root) {
+  const bin = which('procmail');
+  if (!bin) return { skip: 'procmail not installed' };
+  const { dir, maildir } = caseDir(root, 'procmail');
+  const rc = join(dir, 'procmailrc');
+  writeFileSync(rc, `MAILDIR=${dir}\nDEFAULT=${maildir}/\n`, { mode: 0o600 });
+  return { name: 'procmail', cmd: bin, args: ['-p', '-m', rc], stdin: msg, env: postfixEnv(dir), ...deliveredOne(maildir) };
+}
+
+/** maildrop: a 0600 filter file owned by us; it only delivers into an existing Maildir. */
+function maildrop(msg, root) {
+  const bin = which('maildrop');
+  if (!bin) return { skip: 'maildrop not installed' };
+  const { dir, maildir } = caseDir(root, 'maildrop');
+  const filter = join(dir, 'mailfilter');
+  writeFileSync(filter, `to "${maildir}/"\n`, { mode: 0o600 });
+  chmodSync(filter, 0o600); // the umask cannot widen it, but be explicit: maildrop checks
+  const args = ['-f', 'alice@example.org', filter];
+  return { name: 'maildrop', cmd: bin, args, stdin: msg, env: postfixEnv(dir), ...deliveredOne(maildir) };
+}
+
+/**
+ * dovecot-lda with a minimal private config (own base_dir, no services).
+ * As root it insists on -d USER, which needs a running auth service, so as
+ * root we run it as `nobody` instead, which then needs no userdb lookup.
+ */
+function dovecot(msg, root) {
+  const bin = process.env.DOVECOT_LDA || '/usr/lib/dovecot/dovecot-lda';
+  if (!which(bin)) return { skip: `dovecot-lda not installed (${bin}; set DOVECOT_LDA to point elsewhere)` };
+  const { dir, maildir } = caseDir(root, 'dovecot');
+  const conf = join(dir, 'dovecot.conf');
+  writeFileSync(conf, [
+    `base_dir = ${dir}/run`,
+    `state_dir = ${dir}/state`,
+    `log_path = ${dir}/dovecot.log`,
+    `mail_location = maildir:${maildir}`,
+    'first_valid_uid = 0',
+    'ssl = no',
+    'protocols =',
+    'postmaster_address = postmaster@example.net',
+    '',
+  ].join('\n'), { mode: 0o644 });
+  const c = { name: 'dovecot-lda', cmd: bin, args: ['-c', conf, '-f', 'alice@example.org'], stdin: msg, env: postfixEnv(dir), ...deliveredOne(maildir) };
+  if (process.getuid?.() === 0) {
+    const nobody = lookupUser('nobody');
+    if (!nobody) return { skip: 'dovecot-lda: running as root and no `nobody` user to run it as' };
+    for (const p of [dir, maildir, ...['new', 'cur', 'tmp'].map((s) => join(maildir, s))]) chownSync(p, nobody.uid, nobody.gid);
+    Object.assign(c, nobody, { name: 'dovecot-lda (as nobody)' });
+  }
+  return c;
+}
+
+function importCase(msg, root, mod) {
+  const url = new URL(mod, `file://${ROOT}/`).href;
+  return { name: `import ${mod}`, cmd: NODE, args: ['-e', `import(${JSON.stringify(url)})`], stdin: msg, env: postfixEnv(root), required: true };
+}
+
+export async function run({ runs, warmups }) {
+  const root = makeTempRoot('startup');
+  const { path: msg, bytes } = writeMessage(root);
+  const quietConf = join(root, 'log-none.toml');
+  writeFileSync(quietConf, '[log]\ntarget = "none"\n', { mode: 0o644 });
+
+  const floor = nodeFloor(msg, root);
+  const mdaMain = mda(msg, root, 'mda (node bin/mda)');
+  const tools = [floor, mdaMain, procmail(msg, root), maildrop(msg, root), dovecot(msg, root)];
+  const breakdown = [
+    ...IMPORTS.map((m) => importCase(msg, root, m)),
+    mda(msg, root, 'mda via shebang (bin/mda)', { shebang: true }),
+    mda(msg, root, 'mda --config (log none)', { config: quietConf }),
+  ];
+  const notes = tools.filter((t) => t.skip).map((t) => ({ name: '', reason: t.skip }));
+  const cases = [...tools, ...breakdown].filter((t) => !t.skip);
+
+  console.log(`startup: ${runs} runs + ${warmups} warm-ups, round-robin over ${cases.length} cases; message ${bytes} bytes; node ${process.version}`);
+  const { results, skipped, fatal } = runInterleaved(cases, {
+    runs,
+    warmups,
+    onRound: (i, n) => process.stderr.isTTY && process.stderr.write(`\r  round ${i}/${n}`),
+  });
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  for (const s of [...notes, ...skipped]) console.log(`  skipped ${s.name ? `${s.name}: ` : ''}${s.reason}`);
+  if (fatal) {
+    console.error(`FAILED: ${fatal}`);
+    return { ok: false };
+  }
+
+  const by = new Map(results.map((r) => [r.c.name, { ...stats(r.samples), failures: r.failures, lastError: r.lastError }]));
+  const base = by.get(floor.name).median;
+  const rowsFor = (list) => [
+    ['command', 'median ms', 'p90 ms', 'min ms', 'x node -e 0', 'failed'],
+    ...list.filter((c) => by.has(c.name)).map((c) => {
+      const s = by.get(c.name);
+      return [c.name, fmt(s.median), fmt(s.p90), fmt(s.min), ratio(s.median, base), `${s.failures}/${runs}`];
+    }),
+  ];
+  console.log(`\n${table(rowsFor(tools))}\n`);
+  for (const [name, s] of by) if (s.failures) console.log(`  ${name}: last failure: ${s.lastError}`);
+
+  console.log(`breakdown (same round-robin):\n${table(rowsFor([floor, ...breakdown]))}\n`);
+  const m = (c) => by.get(c.name)?.median ?? NaN;
+  const imp = m(breakdown[0]);
+  const delta = (a, b) => (Number.isFinite(a - b) ? `${(a - b).toFixed(1)} ms` : '-');
+  console.log(`  import cost of ${IMPORTS[0]}:          ${delta(imp, base)} over node -e 0`);
+  console.log(`  mda work after import (flags, config, spool, maildir, log, exit): ${delta(m(mdaMain), imp)}`);
+  console.log(`  shebang (/usr/bin/env node) vs node bin/mda: ${delta(m(breakdown.at(-2)), m(mdaMain))}`);
+  console.log(`  default syslog target vs log none:           ${delta(m(mdaMain), m(breakdown.at(-1)))}`);
+
+  const r = m(mdaMain) / base;
+  console.log(`\nmda/node ratio: ${r.toFixed(2)} (target <= ${TARGET.toFixed(2)})${r <= TARGET ? '' : '  -- target missed'}`);
+  return { ok: true };
+}
