@@ -2,17 +2,24 @@
 // message into a Maildir, per process, for mda and the classic MDAs, against
 // Node's floor (`node -e 0`), plus a breakdown of where mda's extra time goes.
 // Owns the tool recipes (rcfiles, filter files, dovecot config) and the report.
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fmt, ratio, runInterleaved, stats, table } from './lib/measure.mjs';
 import { deliveredOne, lookupUser, makeMaildir, makeTempRoot, postfixEnv, which, writeMessage } from './lib/fixtures.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const NODE = process.execPath; // the same node binary for the floor and for mda
 const TARGET = 1.3; // mda median / node -e 0 median
-/** Modules whose bare import cost is measured; BENCH_IMPORTS=a.js,b.js (relative to the repo) overrides. */
-const IMPORTS = (process.env.BENCH_IMPORTS || 'dist/cli/deliver.js').split(',').filter(Boolean);
+/**
+ * Modules whose bare load cost is measured (paths relative to the repo): by
+ * default the first of DELIVER_ENTRIES that exists (what bin/mda loads for
+ * `deliver`, bundled or not); BENCH_IMPORTS=a.js,b.cjs overrides.
+ */
+const DELIVER_ENTRIES = ['dist/deliver.cjs', 'dist/cli/deliver.js'];
+const IMPORTS = process.env.BENCH_IMPORTS
+  ? process.env.BENCH_IMPORTS.split(',').filter(Boolean)
+  : [DELIVER_ENTRIES.find((p) => existsSync(join(ROOT, p))) ?? DELIVER_ENTRIES[0]];
 
 export const description = 'start-up + delivery of one ~2 KB message, mda vs node -e 0, procmail, maildrop, dovecot-lda';
 
@@ -88,9 +95,12 @@ function dovecot(msg, root) {
   return c;
 }
 
+/** Loads one module and exits: require() for .cjs (as bin/mda does), import() otherwise. */
 function importCase(msg, root, mod) {
-  const url = new URL(mod, `file://${ROOT}/`).href;
-  return { name: `import ${mod}`, cmd: NODE, args: ['-e', `import(${JSON.stringify(url)})`], stdin: msg, env: postfixEnv(root), required: true };
+  const abs = join(ROOT, mod);
+  const code = mod.endsWith('.cjs') ? `require(${JSON.stringify(abs)})` : `import(${JSON.stringify(pathToFileURL(abs).href)})`;
+  const verb = mod.endsWith('.cjs') ? 'require' : 'import';
+  return { name: `${verb} ${mod}`, cmd: NODE, args: ['-e', code], stdin: msg, env: postfixEnv(root), required: true };
 }
 
 export async function run({ runs, warmups }) {
@@ -136,15 +146,21 @@ export async function run({ runs, warmups }) {
   for (const [name, s] of by) if (s.failures) console.log(`  ${name}: last failure: ${s.lastError}`);
 
   console.log(`breakdown (same round-robin):\n${table(rowsFor([floor, ...breakdown]))}\n`);
+  // Differences of medians, and of minimums (steadier when the machine is busy).
   const m = (c) => by.get(c.name)?.median ?? NaN;
-  const imp = m(breakdown[0]);
-  const delta = (a, b) => (Number.isFinite(a - b) ? `${(a - b).toFixed(1)} ms` : '-');
-  console.log(`  import cost of ${IMPORTS[0]}:          ${delta(imp, base)} over node -e 0`);
-  console.log(`  mda work after import (flags, config, spool, maildir, log, exit): ${delta(m(mdaMain), imp)}`);
-  console.log(`  shebang (/usr/bin/env node) vs node bin/mda: ${delta(m(breakdown.at(-2)), m(mdaMain))}`);
-  console.log(`  default syslog target vs log none:           ${delta(m(mdaMain), m(breakdown.at(-1)))}`);
+  const lo = (c) => by.get(c.name)?.min ?? NaN;
+  const d = (f, a, b) => (Number.isFinite(f(a) - f(b)) ? (f(a) - f(b)).toFixed(1) : '-');
+  const row = (label, a, b) => [label, d(m, a, b), d(lo, a, b)];
+  const [load, shebang, quiet] = [breakdown[0], breakdown.at(-2), breakdown.at(-1)];
+  console.log(table([
+    ['where mda time above node -e 0 goes', 'd median ms', 'd min ms'],
+    row(`load cost of ${IMPORTS[0]} (vs node -e 0)`, load, floor),
+    row('mda run after load (flags, config, spool, maildir, log, exit)', mdaMain, load),
+    row('  of which: default syslog target vs log none', mdaMain, quiet),
+    row('shebang (/usr/bin/env node) vs node bin/mda', shebang, mdaMain),
+  ]));
 
-  const r = m(mdaMain) / base;
+  const r = m(mdaMain) / base; // the headline: medians of `node bin/mda deliver` and `node -e 0`
   console.log(`\nmda/node ratio: ${r.toFixed(2)} (target <= ${TARGET.toFixed(2)})${r <= TARGET ? '' : '  -- target missed'}`);
   return { ok: true };
 }

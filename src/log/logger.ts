@@ -6,10 +6,10 @@
  * Must not: write to stdout/stderr in deliver mode unless the admin chose the
  * stderr target (and then only after the DSN line, see cli/exit.ts).
  */
-import { closeSync, openSync, write } from 'node:fs';
-import { createRequire } from 'node:module';
+import { openSync, write } from 'node:fs';
 import type { LogTarget } from '../config/schema.js';
 import { SEVERITY, syslogFrame } from './format.js';
+import { openDatagramSender, type DatagramSender } from './syslog-socket.js';
 
 const MAX_LINES = 20;
 const SYSLOG_SOCKET = '/dev/log';
@@ -26,18 +26,13 @@ export interface Logger {
 
 type Sink = (severity: number, msg: string) => void;
 
-interface DgramSocket {
-  on(ev: 'error', fn: (e: Error) => void): void;
-  send(buf: Buffer, off: number, len: number, path: string, cb: (e?: Error) => void): void;
-  close(): void;
-}
-
-export function createLogger(target: LogTarget, tag = 'mda'): Logger {
+export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG_SOCKET): Logger {
   let lines = 0;
   let dropped = 0;
   let pending = 0;
   let idle: (() => void) | undefined;
   const held: string[] = [];
+  const closers: Array<() => void> = [];
   const started = () => pending++;
   const ended = (ok: boolean) => {
     if (!ok) dropped++;
@@ -65,22 +60,15 @@ export function createLogger(target: LogTarget, tag = 'mda'): Logger {
         started();
         write(fd, `${new Date().toISOString()} ${tag}[${process.pid}]: ${msg}\n`, (err) => ended(!err));
       };
-      process.once('exit', () => fd >= 0 && closeSync(fd));
       break;
     }
     case 'syslog': {
-      let sock: DgramSocket | undefined | null;
+      let sock: DatagramSender | null | undefined;
       sink = (severity, msg) => {
-        if (sock === undefined) sock = openSyslog();
-        if (!sock) return void dropped++;
-        const buf = Buffer.from(syslogFrame(severity, tag, process.pid, msg, new Date()));
-        started();
-        try {
-          sock.send(buf, 0, buf.length, SYSLOG_SOCKET, (err) => ended(!err));
-        } catch {
-          ended(false);
-        }
+        if (sock === undefined) sock = openDatagramSender(syslogPath);
+        if (!sock || !sock.send(syslogFrame(severity, tag, process.pid, msg, new Date()))) dropped++;
       };
+      closers.push(() => sock?.close());
       break;
     }
   }
@@ -98,22 +86,11 @@ export function createLogger(target: LogTarget, tag = 'mda'): Logger {
         started();
         write(2, held.splice(0).join(''), (err) => ended(!err));
       }
+      for (const close of closers.splice(0)) close();
       return pending === 0 ? Promise.resolve() : new Promise((r) => (idle = r));
     },
     get dropped() {
       return dropped;
     },
   };
-}
-
-/** openSyslog loads the native datagram binding only when syslog is used; null if unavailable. */
-function openSyslog(): DgramSocket | null {
-  try {
-    const unix = createRequire(import.meta.url)('unix-dgram') as { createSocket(t: string): DgramSocket };
-    const sock = unix.createSocket('unix_dgram');
-    sock.on('error', () => undefined); // no syslog daemon: drop lines, never fail the delivery
-    return sock;
-  } catch {
-    return null; // optional dependency missing or no AF_UNIX: logging is off
-  }
 }

@@ -3,7 +3,6 @@
  * (no file read), else /etc/passwd, else `getent passwd` so NSS sources
  * (LDAP, sssd) work too. Must not: change privileges (switch-user.ts).
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 
@@ -41,7 +40,8 @@ async function fromPasswdFile(name: string): Promise<Account | undefined> {
   return undefined;
 }
 
-function fromGetent(name: string, signal: AbortSignal): Promise<Account | undefined> {
+async function fromGetent(name: string, signal: AbortSignal): Promise<Account | undefined> {
+  const { execFile } = await import('node:child_process'); // rarely needed: keep it off the startup path
   return new Promise((resolve, reject) => {
     execFile('getent', ['passwd', '--', name], { signal, timeout: 0 }, (err, stdout) => {
       if (!err) return resolve(parsePasswdLine(stdout.trim()));

@@ -20,6 +20,7 @@ import {
   listQueue,
   lookupUser,
   realstackSkipReason,
+  runDir,
   startRealstack,
   stopRealstack,
   waitForBounce,
@@ -35,13 +36,12 @@ if (skipReason && !required) {
   console.warn(`\n*** SKIPPED test/e2e/postfix.test.ts: ${skipReason} ***\n`);
 }
 
-// One fixed folder per test file (a rerun first stops what a killed run left
-// behind); its ports are picked free at start, so other e2e files can run in parallel.
-const DIR = process.env.MDA_E2E_POSTFIX_DIR ?? '/tmp/mda-e2e-postfix';
-const APP = path.join(DIR, 'app');
-const CONFIG = path.join(DIR, 'mda.toml');
-const LOG_DIR = path.join(DIR, 'mda-log');
-const MDA_LOG = path.join(LOG_DIR, 'mda.log');
+// The stack's folder is /tmp/mda-e2e-postfix-<pid> and its SMTP port is picked
+// free at start, so other e2e files and other runs on the same machine can run
+// at the same time. Set in beforeAll; removed in afterAll unless a test failed.
+let DIR = '';
+let CONFIG = '';
+let MDA_LOG = '';
 const MAX_SIZE = 64 * 1024;
 const SENDER = 'alice@sender.test';
 
@@ -112,10 +112,13 @@ describe.skipIf(skipReason !== null && !required)('mda as Postfix mailbox_comman
   beforeAll(async () => {
     if (skipReason) throw new Error(`e2e prerequisites missing (required here): ${skipReason}`);
     const t0 = Date.now();
-    stopRealstack(DIR); // a stack left running by a killed earlier run
+    DIR = runDir('/tmp/mda-e2e-postfix'); // also cleans up after killed earlier runs
+    CONFIG = path.join(DIR, 'mda.toml');
+    const logDir = path.join(DIR, 'mda-log');
+    MDA_LOG = path.join(logDir, 'mda.log');
     fs.mkdirSync(DIR, { recursive: true });
     fs.chmodSync(DIR, 0o755);
-    const mda = installApp(APP);
+    const mda = installApp(path.join(DIR, 'app'));
     writeConfig();
     stack = startRealstack({
       dir: DIR,
@@ -127,21 +130,26 @@ describe.skipIf(skipReason !== null && !required)('mda as Postfix mailbox_comman
     user = lookupUser(stack.mdaUser);
     userMaildir = path.join(user.home, 'Maildir');
     // the log file mda writes as the test user
-    fs.mkdirSync(LOG_DIR, { recursive: true });
-    fs.chownSync(LOG_DIR, user.uid, user.gid);
-    fs.chmodSync(LOG_DIR, 0o755);
+    fs.mkdirSync(logDir, { recursive: true });
+    fs.chownSync(logDir, user.uid, user.gid);
+    fs.chmodSync(logDir, 0o755);
     console.info(`[postfix e2e] stack up in ${Date.now() - t0} ms on port ${stack.smtpPort} (${DIR})`);
   });
 
+  let failed = false;
   afterAll(() => {
-    if (stack) stopRealstack(DIR);
+    // keep the folder (logs, queue, config) for a look when something failed
+    if (!stack) failed = true; // beforeAll failed part-way
+    if (DIR) stopRealstack(DIR, { purge: !failed });
+    if (failed && DIR) console.error(`[postfix e2e] state kept in ${DIR}`);
   });
 
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail') {
+      failed = true;
       console.error(`[postfix e2e] mda log (${MDA_LOG}):\n${tail(MDA_LOG)}\n[postfix e2e] maillog:\n${tail(stack?.maillog ?? '')}`);
     }
-    writeConfig(); // each test starts from the good config
+    if (CONFIG) writeConfig(); // each test starts from the good config
   });
 
   const rcpt = () => `${stack.mdaUser}@${stack.domain}`;

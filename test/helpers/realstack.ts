@@ -123,6 +123,38 @@ export function stopRealstack(dir: string, opts: { purge?: boolean } = {}): stri
   return log;
 }
 
+/**
+ * runDir - a REALSTACK_DIR for this test run: `${prefix}-${pid}`, so that two
+ * runs of the suite on one machine never share a stack. Stacks and folders
+ * that earlier runs (now dead, e.g. killed) left under the same prefix are
+ * stopped and removed first.
+ */
+export function runDir(prefix: string): string {
+  const parent = path.dirname(prefix);
+  const base = path.basename(prefix);
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(parent);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  for (const n of names) {
+    const pid = n.startsWith(`${base}-`) ? n.slice(base.length + 1) : '';
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid || pidAlive(Number(pid))) continue;
+    stopRealstack(path.join(parent, n), { purge: true });
+  }
+  return `${prefix}-${process.pid}`;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface DeliveryStatus {
   queueId: string;
   /** sent | deferred | bounced | expired */
