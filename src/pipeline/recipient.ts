@@ -4,7 +4,7 @@
  * pure decision (table-tested); resolveRecipient adds the account lookup.
  * Must not: switch privileges or touch the Maildir.
  */
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Config, UserConfig } from '../config/schema.js';
 import { reject, temp, type Outcome } from '../outcome/outcome.js';
 import { lookupAccount, runningAccount, type Account } from '../privileges/accounts.js';
@@ -80,6 +80,7 @@ export async function resolveRecipient(
     envHome: env.HOME,
     flagMaildir: flags.maildir,
     configMaildir: config.delivery.maildir,
-    cwd: process.cwd(),
+    // Postfix's cwd is its queue directory; ask for it only when a relative --maildir needs it
+    cwd: flags.maildir && !isAbsolute(flags.maildir) && !flags.maildir.startsWith('~') ? process.cwd() : '/',
   });
 }
