@@ -155,8 +155,8 @@ export async function run({ runs, warmups }) {
   console.log(table([
     ['where mda time above node -e 0 goes', 'd median ms', 'd min ms'],
     row(`load cost of ${IMPORTS[0]} (vs node -e 0)`, load, floor),
-    row('mda run after load (flags, config, spool, maildir, log, exit)', mdaMain, load),
-    row('  of which: default syslog target vs log none', mdaMain, quiet),
+    row('bin/mda entry + run after load (flags, config, stdin, maildir, log, exit)', mdaMain, load),
+    row('  default config (syslog) minus --config file (log none, incl. TOML load)', mdaMain, quiet),
     row('shebang (/usr/bin/env node) vs node bin/mda', shebang, mdaMain),
   ]));
 

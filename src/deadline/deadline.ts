@@ -87,6 +87,7 @@ export class Deadline {
         this.signal.removeEventListener('abort', onAbort);
         resolve();
       });
+      t.ref(); // a sleep is work in progress: it must keep the event loop alive (guards do not)
       this.signal.addEventListener('abort', onAbort, { once: true });
     });
   }

@@ -16,6 +16,7 @@ export type TempCause =
   | 'io' // EIO and other I/O errors
   | 'mailbox-unavailable' // EACCES, ENOENT, ESTALE, EAGAIN...
   | 'unsafe-mailbox' // Maildir owned by someone else, symlinked, world-writable
+  | 'mailbox-busy' // a lock stayed held past its timeout
   | 'system'; // cannot switch user, look up the account, ...
 
 /** Why a delivery was refused for good (Postfix bounces). Deliberate policy only. */

@@ -26,6 +26,7 @@ export const TEMP_TABLE: Record<TempCause, { dsn: string; text: string }> = {
   io: { dsn: '4.3.0', text: 'I/O error' },
   'mailbox-unavailable': { dsn: '4.2.0', text: 'mailbox unavailable' },
   'unsafe-mailbox': { dsn: '4.2.0', text: 'mailbox refused as unsafe' },
+  'mailbox-busy': { dsn: '4.2.0', text: 'mailbox busy, will retry' },
   system: { dsn: '4.3.0', text: 'system error' },
 };
 

@@ -60,7 +60,16 @@ describe('Deadline', () => {
     d.dispose();
   });
 
-  it('does not keep the process alive (timers are unref’d)', () => {
+  it('a sleep keeps the process alive; guard timers do not', async () => {
+    const d = start(60_000);
+    const p = d.sleep(5);
+    const timers = (d as unknown as { timers: Set<NodeJS.Timeout> }).timers;
+    expect([...timers].filter((t) => t.hasRef())).toHaveLength(1);
+    await p;
+    d.dispose();
+  });
+
+  it('guards do not keep the process alive (timers are unref’d)', () => {
     const d = start(60_000);
     const b = d.budget(60_000, 'x');
     // every handle the deadline created is unref'd: hasRef() false

@@ -1,0 +1,55 @@
+/**
+ * Lock ordering as data: every lock mda takes has a kind with a fixed rank,
+ * and a request is sorted into one canonical order (rank, then path) before
+ * anything is taken. Two processes can then never hold each other's next lock,
+ * which is what deadlocked the honeypot batch job. Also the pure staleness and
+ * backoff rules. Pure: no I/O.
+ */
+
+/** Every kind of lock mda knows; new features add a kind and a rank here. */
+export const LOCK_RANK = {
+  commit: 10, // per recipient: quota check → Maildir write → maildirsize append
+  'quota-recalc': 20, // rewriting maildirsize (also taken by `mda quota recalc`)
+} as const;
+
+export type LockKind = keyof typeof LOCK_RANK;
+
+export interface LockRequest {
+  kind: LockKind;
+  path: string;
+}
+
+/** planLocks sorts a request into the canonical order and drops duplicates. */
+export function planLocks(requests: readonly LockRequest[]): LockRequest[] {
+  const byPath = new Map<string, LockRequest>();
+  for (const r of requests) {
+    const seen = byPath.get(r.path);
+    if (!seen || LOCK_RANK[r.kind] < LOCK_RANK[seen.kind]) byPath.set(r.path, r);
+  }
+  return [...byPath.values()].sort(
+    (a, b) => LOCK_RANK[a.kind] - LOCK_RANK[b.kind] || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
+}
+
+/** canFollow: may a lock of kind `next` be taken while `held` are held? Only in canonical order. */
+export function canFollow(held: readonly LockRequest[], next: LockRequest): boolean {
+  const last = held[held.length - 1];
+  if (!last) return true;
+  const order = planLocks([last, next]);
+  return order[0] === last && last.path !== next.path;
+}
+
+/**
+ * A lock is stale when its file has not been touched for staleMs: its holder
+ * was killed (SIGKILL, power loss) before it could remove it. Holders keep
+ * locks for milliseconds, so staleMs (default 60 s) is far beyond any live use.
+ */
+export function isStale(mtimeMs: number, nowMs: number, staleMs: number): boolean {
+  return nowMs - mtimeMs >= staleMs;
+}
+
+/** backoffMs: exponential from 5 ms, capped at 250 ms, with full jitter (rand in [0,1)). */
+export function backoffMs(attempt: number, rand: number): number {
+  const cap = Math.min(250, 5 * 2 ** Math.min(attempt, 10));
+  return Math.max(1, Math.floor(cap * (0.5 + rand / 2)));
+}
