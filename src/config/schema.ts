@@ -10,9 +10,22 @@ export type LogTarget =
   | { kind: 'file'; path: string }
   | { kind: 'none' };
 
+/** Maildir++ quota limits in bytes / messages; 0 = unlimited. */
+export interface QuotaSettings {
+  storage: number;
+  messages: number;
+  /** Bytes the last message may go over `storage` (like Dovecot's quota_storage_grace). */
+  grace: number;
+}
+
+/** What an over-quota delivery becomes: a 5.2.2 bounce or a 4.2.2 deferral. */
+export type OverQuota = 'bounce' | 'defer';
+
 export interface UserConfig {
   /** Maildir path template: `~` = the user's home, `%u` = the user name. */
   maildir?: string;
+  /** Per-user quota; each key present overrides the global [quota] one. */
+  quota?: Partial<QuotaSettings>;
 }
 
 export interface Config {
@@ -24,6 +37,13 @@ export interface Config {
     deadlineMs: number;
     /** Largest message accepted, in bytes (after the From_ line is removed). */
     maxMessageSize: number;
+  };
+  quota: QuotaSettings & { overQuota: OverQuota };
+  locks: {
+    /** How long to wait for a lock before deferring, in ms. */
+    timeoutMs: number;
+    /** A lock older than this is presumed left by a killed process, in ms. */
+    staleMs: number;
   };
   log: { target: LogTarget };
   users: Record<string, UserConfig>;
@@ -40,6 +60,8 @@ export function defaultConfig(): Config {
       deadlineMs: 240_000, // well under Postfix's command_time_limit (1000s), which bounces
       maxMessageSize: 50 * 1024 * 1024,
     },
+    quota: { storage: 0, messages: 0, grace: 0, overQuota: 'bounce' },
+    locks: { timeoutMs: 10_000, staleMs: 60_000 },
     log: { target: { kind: 'syslog' } },
     users: {},
   };

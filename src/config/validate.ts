@@ -4,7 +4,7 @@
  * Owns the config file's keys and their rules. Must not: read files or import
  * the TOML parser (load.ts does both, lazily). Pure: no I/O.
  */
-import { defaultConfig, type Config, type LogTarget, type UserConfig } from './schema.js';
+import { defaultConfig, type Config, type LogTarget, type OverQuota, type QuotaSettings, type UserConfig } from './schema.js';
 import { keyLine, tomlKey } from './key-lines.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -26,12 +26,19 @@ export function formatIssue(i: ConfigIssue): string {
 // mail, so mda must always give up (and defer) well before that.
 const MIN_DEADLINE_MS = 1_000;
 const MAX_DEADLINE_MS = 900_000;
+// A lock wait must fit inside the deadline many times over; 100ms is below any useful wait.
+const MIN_LOCK_TIMEOUT_MS = 100;
+const MAX_LOCK_TIMEOUT_MS = 600_000;
+const MIN_LOCK_STALE_MS = 1_000;
 
 const KNOWN = {
-  top: ['delivery', 'log', 'users'],
+  top: ['delivery', 'quota', 'locks', 'log', 'users'],
   delivery: ['maildir', 'deadline', 'max_message_size'],
+  quota: ['storage', 'messages', 'grace', 'over_quota'],
+  userQuota: ['storage', 'messages', 'grace'],
+  locks: ['timeout', 'stale'],
   log: ['target'],
-  user: ['maildir'],
+  user: ['maildir', 'quota'],
 } as const;
 
 type Path = readonly string[];
@@ -61,6 +68,19 @@ export function validateConfig(
       d.maildir = maildir(delivery['maildir'], ['delivery', 'maildir'], fail) ?? d.maildir;
       d.deadlineMs = deadline(delivery['deadline'], ['delivery', 'deadline'], fail) ?? d.deadlineMs;
       d.maxMessageSize = size(delivery['max_message_size'], ['delivery', 'max_message_size'], fail) ?? d.maxMessageSize;
+    }
+    const quota = table(top['quota'], ['quota'], fail);
+    if (quota) {
+      checkKnown(quota, ['quota'], KNOWN.quota, fail);
+      Object.assign(config.quota, quotaSettings(quota, ['quota'], fail));
+      config.quota.overQuota = overQuota(quota['over_quota'], ['quota', 'over_quota'], fail) ?? config.quota.overQuota;
+    }
+    const locks = table(top['locks'], ['locks'], fail);
+    if (locks) {
+      checkKnown(locks, ['locks'], KNOWN.locks, fail);
+      const l = config.locks;
+      l.timeoutMs = lockTimeout(locks['timeout'], ['locks', 'timeout'], fail) ?? l.timeoutMs;
+      l.staleMs = lockStale(locks['stale'], ['locks', 'stale'], fail) ?? l.staleMs;
     }
     const log = table(top['log'], ['log'], fail);
     if (log) {
@@ -108,6 +128,12 @@ function users(v: unknown, fail: Fail): Record<string, UserConfig> {
     const user: UserConfig = {};
     const m = maildir(t['maildir'], [...path, 'maildir'], fail);
     if (m !== undefined) user.maildir = m;
+    // `quota = { ... }` and `[users.NAME.quota]` are the same table in TOML.
+    const q = table(t['quota'], [...path, 'quota'], fail);
+    if (q) {
+      checkKnown(q, [...path, 'quota'], KNOWN.userQuota, fail);
+      user.quota = quotaSettings(q, [...path, 'quota'], fail);
+    }
     out[name] = user;
   }
   return out;
@@ -128,11 +154,16 @@ function maildir(v: unknown, path: Path, fail: Fail): string | undefined {
   return v;
 }
 
-function deadline(v: unknown, path: Path, fail: Fail): number | undefined {
+/** duration reads "30s" or an integer number of seconds into ms (range checks are the caller's). */
+function duration(v: unknown, path: Path, fail: Fail, example: string): number | undefined {
   if (v === undefined) return undefined;
-  const ms = convert(v, path, fail, 'a duration string like "240s" or an integer number of seconds', (x) =>
+  return convert(v, path, fail, `a duration string like "${example}" or an integer number of seconds`, (x) =>
     typeof x === 'string' ? parseDuration(x) : x * 1000,
   );
+}
+
+function deadline(v: unknown, path: Path, fail: Fail): number | undefined {
+  const ms = duration(v, path, fail, '240s');
   if (ms === undefined) return undefined;
   if (ms < MIN_DEADLINE_MS || ms > MAX_DEADLINE_MS) {
     return fail(
@@ -143,12 +174,56 @@ function deadline(v: unknown, path: Path, fail: Fail): number | undefined {
   return ms;
 }
 
-function size(v: unknown, path: Path, fail: Fail): number | undefined {
+function lockTimeout(v: unknown, path: Path, fail: Fail): number | undefined {
+  const ms = duration(v, path, fail, '10s');
+  if (ms === undefined) return undefined;
+  if (ms < MIN_LOCK_TIMEOUT_MS || ms > MAX_LOCK_TIMEOUT_MS) return fail(path, `must be between 100ms and 600s, got ${show(v)}`);
+  return ms;
+}
+
+function lockStale(v: unknown, path: Path, fail: Fail): number | undefined {
+  const ms = duration(v, path, fail, '60s');
+  if (ms === undefined) return undefined;
+  if (ms < MIN_LOCK_STALE_MS) return fail(path, `must be at least 1s, got ${show(v)}`);
+  return ms;
+}
+
+/** size reads a size in bytes; `zero` = 0 is allowed (quota keys: 0 means unlimited). */
+function size(v: unknown, path: Path, fail: Fail, zero = false): number | undefined {
   if (v === undefined) return undefined;
   const bytes = convert(v, path, fail, 'a size string like "50M" or an integer number of bytes', parseSize);
   if (bytes === undefined) return undefined;
-  if (bytes <= 0) return fail(path, `must be greater than 0, got ${show(v)}`);
+  if (bytes <= 0 && !zero) return fail(path, `must be greater than 0, got ${show(v)}`);
   return bytes;
+}
+
+/** quotaSettings reads storage/messages/grace from [quota] or a user's quota table; only keys present are set. */
+function quotaSettings(t: Table, path: Path, fail: Fail): Partial<QuotaSettings> {
+  const out: Partial<QuotaSettings> = {};
+  const storage = size(t['storage'], [...path, 'storage'], fail, true);
+  const messages = count(t['messages'], [...path, 'messages'], fail);
+  const grace = size(t['grace'], [...path, 'grace'], fail, true);
+  if (storage !== undefined) out.storage = storage;
+  if (messages !== undefined) out.messages = messages;
+  if (grace !== undefined) out.grace = grace;
+  return out;
+}
+
+/** count reads a whole number >= 0 (a message count; 0 = unlimited). */
+function count(v: unknown, path: Path, fail: Fail): number | undefined {
+  if (v === undefined) return undefined;
+  if (!(typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)))) {
+    return fail(path, `must be an integer number of messages, got ${typeName(v)}`);
+  }
+  if (v < 0) return fail(path, `must not be negative, got ${show(v)}`);
+  if (v > Number.MAX_SAFE_INTEGER) return fail(path, `is too large, got ${show(v)}`);
+  return Number(v);
+}
+
+function overQuota(v: unknown, path: Path, fail: Fail): OverQuota | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'bounce' || v === 'defer') return v;
+  return fail(path, `must be "bounce" (5.2.2) or "defer" (4.2.2), got ${typeof v === 'string' ? JSON.stringify(v) : typeName(v)}`);
 }
 
 /**

@@ -6,6 +6,7 @@
  * non-blocking: a full or missing syslog never stalls a delivery.
  * Must not: format lines (format.ts) or retry.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -24,6 +25,7 @@ export interface DatagramSender {
 }
 
 export function openDatagramSender(path: string): DatagramSender | null {
+  if (!existsSync(path)) return null; // no syslog daemon: skip loading the native binding at all
   let binding: Binding;
   try {
     const req = createRequire(import.meta.url);

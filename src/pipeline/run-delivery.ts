@@ -31,7 +31,7 @@ export interface DeliveryContext {
   config: Config;
   deadline: Deadline;
   env: NodeJS.ProcessEnv;
-  stdin: NodeJS.ReadableStream;
+  stdin: AsyncIterable<Buffer | string>;
 }
 
 /** What the delivery learned, for the log line. */

@@ -3,6 +3,8 @@
  * (memory stays flat for any size), dropping the From_ line and keeping the
  * header block for later stages. Every read waits only as long as the
  * deadline allows; the size limit is enforced as bytes arrive.
+ * Reads through process.stdin, not fs.read on fd 0: a read blocked in the
+ * thread pool makes process.exit() hang at the deadline (tested).
  * Must not: commit the message or pick outcomes other than size/empty.
  */
 import type { Deadline } from '../deadline/deadline.js';
@@ -11,7 +13,7 @@ import { HeadSplitter, type Head } from '../message/head-splitter.js';
 import { reject, temp, type Outcome } from '../outcome/outcome.js';
 
 export async function spoolStdin(
-  input: NodeJS.ReadableStream,
+  input: AsyncIterable<Buffer | string>,
   spool: Spool,
   maxSize: number,
   deadline: Deadline,

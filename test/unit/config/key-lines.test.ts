@@ -127,3 +127,42 @@ describe('tomlKey', () => {
     expect(keyLine(text, tomlKey(['users', name, 'maildir']))).toBe(3);
   });
 });
+
+describe('keyLine: quota and lock keys', () => {
+  const QUOTA_DOC = [
+    '[quota]', //                                                   1
+    'storage = "1G"', //                                            2
+    'over_quota = "defer"', //                                      3
+    '[locks]', //                                                   4
+    'timeout = "10s"', //                                           5
+    '[users.alice]', //                                             6
+    'maildir = "/srv/alice"', //                                    7
+    'quota = { storage = "2G", messages = 1000, grace = "10M" }', // 8 inline table
+    '[users.bob.quota]', //                                         9 sub-table form
+    'messages = 50', //                                             10
+    '', //                                                          11
+    'grace = "1M"', //                                              12
+    '[users."c d"]', //                                             13
+    'quota.storage = "5M"', //                                      14 dotted key
+  ].join('\n');
+
+  it.each([
+    ['quota', 1],
+    ['quota.storage', 2],
+    ['quota.over_quota', 3],
+    ['quota.messages', 1], // absent: its table's line
+    ['locks.timeout', 5],
+    ['locks.stale', 4],
+    ['users.alice.quota', 8],
+    ['users.alice.quota.storage', 8],
+    ['users.alice.quota.grace', 8],
+    ['users.bob', 9],
+    ['users.bob.quota', 9],
+    ['users.bob.quota.messages', 10],
+    ['users.bob.quota.grace', 12],
+    ['users."c d".quota.storage', 14],
+    ['users."c d".quota', 14],
+  ])('%s is on line %d', (key, line) => {
+    expect(keyLine(QUOTA_DOC, key)).toBe(line);
+  });
+});

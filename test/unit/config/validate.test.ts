@@ -107,16 +107,97 @@ maildir = "~/Mail"
   });
 });
 
+describe('validateConfig: [quota], [locks] and per-user quota', () => {
+  const G = 1024 ** 3;
+  const M = 1024 ** 2;
+
+  it('defaults: unlimited quota, bounce, 10s lock timeout, 60s stale', () => {
+    const c = configOf('');
+    expect(c.quota).toEqual({ storage: 0, messages: 0, grace: 0, overQuota: 'bounce' });
+    expect(c.locks).toEqual({ timeoutMs: 10_000, staleMs: 60_000 });
+  });
+
+  it('reads every quota and lock key', () => {
+    const c = configOf(`
+[quota]
+storage = "1G"
+messages = 10000
+grace = "10M"
+over_quota = "defer"
+[locks]
+timeout = "5s"
+stale = "2m"
+[users.alice]
+quota = { storage = "2G", messages = 1000, grace = "1M" }
+[users.bob.quota]
+messages = 50
+[users.carol]
+maildir = "/srv/carol"
+`);
+    expect(c.quota).toEqual({ storage: G, messages: 10000, grace: 10 * M, overQuota: 'defer' });
+    expect(c.locks).toEqual({ timeoutMs: 5_000, staleMs: 120_000 });
+    expect(c.users['alice']).toEqual({ quota: { storage: 2 * G, messages: 1000, grace: M } });
+    expect(c.users['bob']).toEqual({ quota: { messages: 50 } });
+    expect(c.users['carol']).toEqual({ maildir: '/srv/carol' });
+  });
+
+  it.each([
+    ['storage = "0"', { storage: 0 }],
+    ['storage = 0', { storage: 0 }],
+    ['storage = "0M"', { storage: 0 }],
+    ['storage = 1', { storage: 1 }],
+    ['storage = "512K"', { storage: 512 * 1024 }],
+    ['storage = "1.5G"', { storage: 1.5 * G }],
+    ['storage = "8191T"', { storage: 8191 * 1024 ** 4 }],
+    ['storage = 9007199254740991', { storage: Number.MAX_SAFE_INTEGER }],
+    ['messages = 0', { messages: 0 }],
+    ['messages = 1', { messages: 1 }],
+    ['messages = 1000.0', { messages: 1000 }],
+    ['messages = 9007199254740991', { messages: Number.MAX_SAFE_INTEGER }],
+    ['grace = "0"', { grace: 0 }],
+    ['grace = "10M"', { grace: 10 * M }],
+    ['over_quota = "bounce"', { overQuota: 'bounce' }],
+    ['over_quota = "defer"', { overQuota: 'defer' }],
+  ])('[quota] %s', (line, want) => {
+    expect(configOf(`[quota]\n${line}`).quota).toMatchObject(want);
+  });
+
+  it.each([
+    ['timeout = "100ms"', { timeoutMs: 100 }],
+    ['timeout = "10s"', { timeoutMs: 10_000 }],
+    ['timeout = 30', { timeoutMs: 30_000 }],
+    ['timeout = "600s"', { timeoutMs: 600_000 }],
+    ['timeout = "10m"', { timeoutMs: 600_000 }],
+    ['stale = "1s"', { staleMs: 1_000 }],
+    ['stale = 1', { staleMs: 1_000 }],
+    ['stale = "1d"', { staleMs: 86_400_000 }],
+    ['stale = "1000ms"', { staleMs: 1_000 }],
+  ])('[locks] %s', (line, want) => {
+    expect(configOf(`[locks]\n${line}`).locks).toMatchObject(want);
+  });
+
+  it.each([
+    ['[users.a]\nquota = { storage = "2G" }', { storage: 2 * G }],
+    ['[users.a]\nquota = { messages = 0 }', { messages: 0 }],
+    ['[users.a]\nquota = {}', {}],
+    ['[users.a.quota]\ngrace = "10M"\nstorage = 0', { grace: 10 * M, storage: 0 }],
+    ['[users.a]\nquota.storage = "1M"', { storage: M }],
+    ['users.a.quota.messages = 3', { messages: 3 }],
+  ])('per-user %j', (text, want) => {
+    expect(configOf(text).users['a']).toEqual({ quota: want });
+  });
+});
+
 describe('validateConfig: one error each, with line and key', () => {
   it.each([
     // unknown tables and keys, at every level
-    ['foo = 1', `${FILE}:1: foo: unknown key (known: delivery, log, users)`],
-    ['\n[deliver]', `${FILE}:2: deliver: unknown table (known: delivery, log, users)`],
+    ['foo = 1', `${FILE}:1: foo: unknown key (known: delivery, quota, locks, log, users)`],
+    ['\n[deliver]', `${FILE}:2: deliver: unknown table (known: delivery, quota, locks, log, users)`],
     ['[delivery]\n\ndeadlin = "30s"', `${FILE}:3: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size)`],
     ['[delivery.sub]', `${FILE}:1: delivery.sub: unknown table (known: maildir, deadline, max_message_size)`],
     ['[log]\nlevel = "debug"', `${FILE}:2: log.level: unknown key (known: target)`],
-    ['[users.alice]\nmaildir = "/a"\nhome = "/h"', `${FILE}:3: users.alice.home: unknown key (known: maildir)`],
-    ['[users."bob smith"]\nquota = 1', `${FILE}:2: users."bob smith".quota: unknown key (known: maildir)`],
+    ['[users.alice]\nmaildir = "/a"\nhome = "/h"', `${FILE}:3: users.alice.home: unknown key (known: maildir, quota)`],
+    ['[users."bob smith"]\nquota = 1', `${FILE}:2: users."bob smith".quota: must be a table, got an integer`],
     ['delivery.deadlin = 30', `${FILE}:1: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size)`],
     // wrong shapes
     ['delivery = 5', `${FILE}:1: delivery: must be a table, got an integer`],
@@ -167,6 +248,48 @@ describe('validateConfig: one error each, with line and key', () => {
     ['[log]\ntarget = "SYSLOG"', /:2: log\.target: must be "syslog"/],
     ['[log]\ntarget = ""', /:2: log\.target: must be "syslog"/],
     ['[log]\ntarget = 1', /:2: log\.target: must be "syslog".*got an integer/],
+    // [quota]
+    ['quota = 1', /:1: quota: must be a table, got an integer/],
+    ['[quota]\nsize = "1G"', `${FILE}:2: quota.size: unknown key (known: storage, messages, grace, over_quota)`],
+    ['[quota.alice]', /:1: quota\.alice: unknown table \(known: storage, messages, grace, over_quota\)/],
+    ['[quota]\nstorage = -1', /:2: quota\.storage: must not be negative, got -1/],
+    ['[quota]\nstorage = "-1G"', /:2: quota\.storage: "-1G" is negative/],
+    ['[quota]\nstorage = "lots"', /:2: quota\.storage: "lots" is not a size/],
+    ['[quota]\nstorage = "8192T"', /:2: quota\.storage: .*too large/],
+    ['[quota]\nstorage = 9007199254740992', /:2: quota\.storage: is too large/],
+    ['[quota]\nstorage = 1.5', /:2: quota\.storage: must be a size string .*got a float/],
+    ['[quota]\nstorage = true', /:2: quota\.storage: must be a size .*got a boolean/],
+    ['[quota]\nmessages = "1000"', /:2: quota\.messages: must be an integer number of messages, got a string/],
+    ['[quota]\nmessages = 1.5', /:2: quota\.messages: must be an integer number of messages, got a float/],
+    ['[quota]\nmessages = -1', /:2: quota\.messages: must not be negative, got -1/],
+    ['[quota]\nmessages = 9007199254740992', /:2: quota\.messages: is too large/],
+    ['[quota]\ngrace = "-5M"', /:2: quota\.grace: "-5M" is negative/],
+    ['[quota]\ngrace = "5X"', /:2: quota\.grace: "5X" is not a size/],
+    ['[quota]\nover_quota = "reject"', /:2: quota\.over_quota: must be "bounce" \(5\.2\.2\) or "defer" \(4\.2\.2\), got "reject"/],
+    ['[quota]\nover_quota = "Bounce"', /:2: quota\.over_quota: must be "bounce"/],
+    ['[quota]\nover_quota = true', /:2: quota\.over_quota: must be "bounce".*got a boolean/],
+    // [locks]
+    ['locks = "10s"', /:1: locks: must be a table, got a string/],
+    ['[locks]\nwait = "10s"', `${FILE}:2: locks.wait: unknown key (known: timeout, stale)`],
+    ['[locks]\ntimeout = "99ms"', /:2: locks\.timeout: must be between 100ms and 600s, got "99ms"/],
+    ['[locks]\ntimeout = 0', /:2: locks\.timeout: must be between 100ms and 600s, got 0$/],
+    ['[locks]\ntimeout = "601s"', /:2: locks\.timeout: must be between 100ms and 600s/],
+    ['[locks]\ntimeout = "1h"', /:2: locks\.timeout: must be between 100ms and 600s/],
+    ['[locks]\ntimeout = "soon"', /:2: locks\.timeout: "soon" is not a duration/],
+    ['[locks]\ntimeout = -1', /:2: locks\.timeout: must not be negative/],
+    ['[locks]\ntimeout = 0.5', /:2: locks\.timeout: must be a duration string like "10s" .*got a float/],
+    ['[locks]\nstale = "999ms"', /:2: locks\.stale: must be at least 1s, got "999ms"/],
+    ['[locks]\nstale = 0', /:2: locks\.stale: must be at least 1s, got 0$/],
+    ['[locks]\nstale = "0s"', /:2: locks\.stale: must be at least 1s/],
+    ['[locks]\nstale = false', /:2: locks\.stale: must be a duration string like "60s" .*got a boolean/],
+    // per-user quota
+    ['[users.alice]\nquota = "2G"', /:2: users\.alice\.quota: must be a table, got a string/],
+    ['[users.alice]\nquota = { storage = "2G", over_quota = "defer" }', /:2: users\.alice\.quota\.over_quota: unknown key \(known: storage, messages, grace\)/],
+    ['[users.alice]\nquota = { storage = "big" }', /:2: users\.alice\.quota\.storage: "big" is not a size/],
+    ['[users.alice]\nquota = { messages = -3 }', /:2: users\.alice\.quota\.messages: must not be negative/],
+    ['[users.alice.quota]\n\ngrace = "x"', /:3: users\.alice\.quota\.grace: "x" is not a size/],
+    ['[users.alice.quota]\nmessages = "5"', /:2: users\.alice\.quota\.messages: must be an integer number of messages/],
+    ['[users.alice.quota]\nstorage = "1G"\nfiles = 5', /:3: users\.alice\.quota\.files: unknown key/],
     // user names and per-user keys
     ['[users.""]\nmaildir = "/x"', /:1: users\."": a user name must be non-empty, must not contain "\/"/],
     ['[users."a/b"]', /:1: users\."a\/b": a user name must be non-empty/],
