@@ -78,7 +78,7 @@ export async function deliverMain(argv: string[]): Promise<never> {
   }
 
   const facts: DeliveryFacts = {};
-  const outcome = await runDelivery(flags, { config, deadline, env: process.env, stdin: process.stdin }, facts);
+  const outcome = await runDelivery(flags, { config, deadline, logger, env: process.env, stdin: process.stdin }, facts);
   const plan = report(outcome);
   logger.info(
     formatDelivery({

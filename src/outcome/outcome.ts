@@ -17,13 +17,15 @@ export type TempCause =
   | 'mailbox-unavailable' // EACCES, ENOENT, ESTALE, EAGAIN...
   | 'unsafe-mailbox' // Maildir owned by someone else, symlinked, world-writable
   | 'mailbox-busy' // a lock stayed held past its timeout
+  | 'over-quota' // Maildir++ quota reached, [quota] over_quota = "defer"
   | 'system'; // cannot switch user, look up the account, ...
 
 /** Why a delivery was refused for good (Postfix bounces). Deliberate policy only. */
 export type RejectCause =
   | 'unknown-user' // RFC 3463 5.1.1
   | 'too-large' // 5.2.3
-  | 'loop'; // 5.4.6
+  | 'loop' // 5.4.6
+  | 'over-quota'; // 5.2.2, [quota] over_quota = "bounce"
 
 export type Outcome =
   | { kind: 'delivered'; folder: string; file: string }

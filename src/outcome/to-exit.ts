@@ -27,6 +27,7 @@ export const TEMP_TABLE: Record<TempCause, { dsn: string; text: string }> = {
   'mailbox-unavailable': { dsn: '4.2.0', text: 'mailbox unavailable' },
   'unsafe-mailbox': { dsn: '4.2.0', text: 'mailbox refused as unsafe' },
   'mailbox-busy': { dsn: '4.2.0', text: 'mailbox busy, will retry' },
+  'over-quota': { dsn: '4.2.2', text: 'Mailbox full' },
   system: { dsn: '4.3.0', text: 'system error' },
 };
 
@@ -35,6 +36,7 @@ export const REJECT_TABLE: Record<RejectCause, { dsn: string; code: number; text
   'unknown-user': { dsn: '5.1.1', code: EX_NOUSER, text: 'user unknown' },
   'too-large': { dsn: '5.2.3', code: EX_NOPERM, text: 'message too large' },
   loop: { dsn: '5.4.6', code: EX_NOPERM, text: 'mail forwarding loop' },
+  'over-quota': { dsn: '5.2.2', code: EX_NOPERM, text: 'Mailbox full' },
 };
 
 /** Postfix turns control bytes into '_' and keeps ~4 KB; keep our line short and printable. */

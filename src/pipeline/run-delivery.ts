@@ -1,19 +1,23 @@
 /**
  * The delivery story, top to bottom: recipient → privileges → mailbox →
- * spool (stdin → Maildir tmp/) → envelope → early checks → commit → outcome.
+ * spool (stdin → Maildir tmp/) → envelope → early checks → commit (under the
+ * recipient's lock: quota check → Maildir write → maildirsize append) → outcome.
  * Each step either yields a value or ends the delivery with an Outcome; all
  * policy lives in the named modules. Every thrown error becomes a temporary
  * outcome here, never an exit 1.
  */
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
+import type { Logger } from '../log/logger.js';
 import { prepareMailbox } from '../maildir/mailbox.js';
 import { folderDir } from '../maildir/names.js';
 import { Spool } from '../maildir/spool.js';
 import { firstValue, parseHeaders } from '../message/headers.js';
 import { classifyError } from '../outcome/classify.js';
-import { delivered, temp, type Outcome } from '../outcome/outcome.js';
+import { temp, type Outcome } from '../outcome/outcome.js';
 import { switchToAccount } from '../privileges/switch-user.js';
+import { quotaFor } from '../quota/limits.js';
+import { commitDelivery } from './commit.js';
 import { earlyChecks } from './early-checks.js';
 import { buildEnvelope } from './envelope.js';
 import { resolveRecipient } from './recipient.js';
@@ -30,6 +34,7 @@ export interface DeliveryArgs {
 export interface DeliveryContext {
   config: Config;
   deadline: Deadline;
+  logger: Logger;
   env: NodeJS.ProcessEnv;
   stdin: AsyncIterable<Buffer | string>;
 }
@@ -76,8 +81,8 @@ export async function runDelivery(
       if (stop) return (await spool.discard(), stop);
 
       // Not raced against the deadline: once linking starts it must finish; a hang here is the watchdog's.
-      const file = await spool.commit(folder.dir);
-      return delivered(facts.folder, file);
+      const { maildir } = rcpt;
+      return await commitDelivery({ maildir, folderDir: folder.dir, folder: facts.folder, spool, quota: quotaFor(config, rcpt.user), config, deadline, logger: ctx.logger });
     } catch (err) {
       await spool.discard();
       throw err;
