@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, findConfigPath } from '../config/load.js';
 import { parseDuration } from '../config/units.js';
-import { Deadline } from '../deadline/deadline.js';
+import { Deadline, monotonicMs } from '../deadline/deadline.js';
 import { formatDelivery } from '../log/format.js';
 import { createLogger } from '../log/logger.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
@@ -49,7 +49,7 @@ const STATUS: Record<Outcome['kind'], string> = {
 
 export async function deliverMain(argv: string[]): Promise<never> {
   installSafetyNets();
-  const started = performance.now();
+  const started = monotonicMs();
   const onEarlySignal = (sig: string) => exitNow(temp('signal', `received ${sig}`));
   for (const s of SIGNALS) process.on(s, onEarlySignal);
 
@@ -90,7 +90,7 @@ export async function deliverMain(argv: string[]): Promise<never> {
       folder: outcome.kind === 'delivered' ? outcome.folder : facts.folder,
       status: STATUS[outcome.kind],
       dsn: plan.dsn,
-      elapsedMs: performance.now() - started,
+      elapsedMs: monotonicMs() - started,
       detail: outcome.kind === 'temp' || outcome.kind === 'reject' ? outcome.detail : undefined,
     }),
   );

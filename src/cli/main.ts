@@ -1,17 +1,21 @@
 /**
  * The full CLI (yargs) for everything but the per-message hot path: help,
- * `config check`, and later `quota`, `scanners`, `sieve`. Commands are listed
+ * `config check`, `quota report|recalc`, and later `scanners`, `sieve`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
  * yargs' own process.exit(1) is switched off: in deliver mode exit 1 would bounce mail.
  */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { temp } from '../outcome/outcome.js';
 import { configCheck, describe as configCheckDescribe } from './commands/config-check.js';
+import { quotaRecalc, describe as quotaRecalcDescribe } from './commands/quota-recalc.js';
+import { quotaReport, describe as quotaReportDescribe } from './commands/quota-report.js';
 import { deliverMain } from './deliver.js';
 import { exitNow, exitWithCode } from './exit.js';
 
 /** Exit status for a usage error in admin commands (sysexits EX_USAGE). */
 const EX_USAGE = 64;
+/** `mda quota` runs from cron, where 1 means "some users over" and 2 any error, bad flags included. */
+const QUOTA_ERROR = 2;
 
 export async function main(argv: string[]): Promise<never> {
   const isDeliver = argv[0] === 'deliver';
@@ -47,16 +51,52 @@ export async function main(argv: string[]): Promise<never> {
         )
         .demandCommand(1, 'name a config subcommand: check'),
     )
-    .demandCommand(1, 'name a command: deliver, config check')
+    .command('quota', 'Maildir++ quota commands (see mda-quota(1))', (y) =>
+      y
+        .command(
+          'report',
+          quotaReportDescribe,
+          (yy) =>
+            quotaSelection(yy)
+              .option('over', { type: 'string', describe: 'print only users at or over PERCENT of a limit; exit 1 if any' })
+              .option('format', { choices: ['table', 'json', 'csv'] as const, default: 'table' as const, describe: 'output format' }),
+          async (args) => {
+            code = await quotaReport({ config: args.config, user: args.user, maildirGlob: args.maildirGlob, over: args.over, format: args.format });
+          },
+        )
+        .command(
+          'recalc',
+          quotaRecalcDescribe,
+          (yy) => quotaSelection(yy),
+          async (args) => {
+            code = await quotaRecalc({ config: args.config, user: args.user, maildirGlob: args.maildirGlob });
+          },
+        )
+        .demandCommand(1, 'name a quota subcommand: report, recalc'),
+    )
+    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc')
     .strict()
     .help()
     .version()
     .exitProcess(false)
     .fail((msg, err) => {
       if (isDeliver) exitNow(temp('usage', msg || err?.message || 'bad arguments'));
+      if (argv[0] === 'quota') {
+        // cron reads stderr line by line: one line per error
+        process.stderr.write(`mda: ${(msg || err?.message || 'bad arguments').replace(/\s*\n\s*/g, ' ')} (see mda quota --help)\n`);
+        exitWithCode(QUOTA_ERROR);
+      }
       process.stderr.write(`mda: ${msg || err?.message}\nRun 'mda --help' for usage.\n`);
       exitWithCode(EX_USAGE);
     });
   await cli.parseAsync();
   return exitWithCode(code);
+}
+
+/** The options both quota subcommands use to pick Maildirs. */
+function quotaSelection<T>(y: Argv<T>) {
+  return y
+    .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' })
+    .option('user', { type: 'string', array: true, describe: 'only these users (repeatable); an account without [users.NAME] is included' })
+    .option('maildir-glob', { type: 'string', array: true, describe: 'also every directory matching PATTERN, e.g. "/srv/mail/*/Maildir" (repeatable)' });
 }

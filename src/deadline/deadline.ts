@@ -8,6 +8,9 @@
  */
 import { OutcomeError, temp, type Outcome } from '../outcome/outcome.js';
 
+/** Monotonic ms. process.hrtime, not `performance`, which would load perf_hooks on every start. */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 export interface DeadlineOptions {
   /** How long cleanup may take after expiry or abort before onHardStop runs. */
   graceMs: number;
@@ -28,7 +31,7 @@ export class Deadline {
   private watchdog: NodeJS.Timeout | undefined;
 
   private constructor(ms: number, private readonly opts: DeadlineOptions) {
-    this.endsAt = performance.now() + ms;
+    this.endsAt = monotonicMs() + ms;
     this.schedule(ms, () =>
       this.abort(temp('deadline', `no result within ${Math.round(ms / 1000)}s`)),
     );
@@ -45,7 +48,7 @@ export class Deadline {
   }
 
   remaining(): number {
-    return Math.max(0, this.endsAt - performance.now());
+    return Math.max(0, this.endsAt - monotonicMs());
   }
 
   /** abort ends the delivery early (e.g. on SIGTERM) and arms the watchdog. */

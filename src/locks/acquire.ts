@@ -9,7 +9,7 @@
  * Must not: hold a lock while waiting for another lock (it backs off empty-handed).
  */
 import { constants as C, lstatSync, unlinkSync } from 'node:fs';
-import { lstat, open, unlink } from 'node:fs/promises';
+import { close, fstat, lstat, open, unlink, withFd, writeAll } from '../io/fs-async.js';
 import { hostname } from 'node:os';
 import type { Deadline } from '../deadline/deadline.js';
 import { OutcomeError, temp } from '../outcome/outcome.js';
@@ -56,13 +56,11 @@ function removeIfOurs(path: string, ino: number): void {
 /** tryLock makes one non-blocking attempt; returns the lock file's inode, or undefined if held. */
 async function tryLock(path: string, staleMs: number): Promise<number | undefined> {
   try {
-    const fh = await open(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-    try {
-      await fh.writeFile(`${process.pid} ${hostname()} ${Date.now()}\n`);
-      return (await fh.stat()).ino;
-    } finally {
-      await fh.close();
-    }
+    const fd = await open(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    return await withFd(fd, async () => {
+      await writeAll(fd, Buffer.from(`${process.pid} ${hostname()} ${Date.now()}\n`));
+      return (await fstat(fd)).ino;
+    });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
@@ -79,9 +77,9 @@ async function breakIfStale(path: string, staleMs: number): Promise<void> {
   const st = await lstat(path).catch(() => undefined);
   if (!st || !isStale(st.mtimeMs, Date.now(), staleMs)) return;
   const guard = `${path}.break`;
-  let fh;
+  let fd: number;
   try {
-    fh = await open(guard, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    fd = await open(guard, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const g = await lstat(guard).catch(() => undefined);
@@ -92,7 +90,7 @@ async function breakIfStale(path: string, staleMs: number): Promise<void> {
     const again = await lstat(path).catch(() => undefined);
     if (again && again.ino === st.ino && isStale(again.mtimeMs, Date.now(), staleMs)) await unlink(path);
   } finally {
-    await fh.close();
+    await close(fd);
     await unlink(guard).catch(() => undefined);
   }
 }

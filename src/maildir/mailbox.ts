@@ -5,7 +5,7 @@
  * writing there would hand the message (or a root-owned file) to the wrong user.
  * Must not: write messages (spool.ts) or pick outcomes beyond 'unsafe-mailbox'.
  */
-import { open, stat } from 'node:fs/promises';
+import { close, open, stat } from '../io/fs-async.js';
 import { join } from 'node:path';
 import { OutcomeError, temp } from '../outcome/outcome.js';
 import { ensureMaildirDirs } from './spool.js';
@@ -26,7 +26,7 @@ async function ensureOwnedDir(path: string, euid: number, isFolder: boolean): Pr
     await ensureMaildirDirs(path);
     // maildirfolder marks a Maildir++ folder (Courier maildir(5)); Dovecot and
     // Courier quota code use it to find the top Maildir.
-    if (isFolder) await (await open(join(path, 'maildirfolder'), 'a', 0o600)).close();
+    if (isFolder) await close(await open(join(path, 'maildirfolder'), 'a', 0o600));
     return;
   }
   if (!st.isDirectory()) {

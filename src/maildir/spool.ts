@@ -6,9 +6,9 @@
  * Must not: decide outcomes (errors are thrown for outcome/classify.ts).
  */
 import { constants as C } from 'node:fs';
-import { link, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { close, fsync, link, mkdir, open, unlink, withFd, writeAll } from '../io/fs-async.js';
 import { newName, uniqueName } from './names.js';
 
 const HOST = hostname();
@@ -17,14 +17,15 @@ const MAX_NAME_TRIES = 5;
 
 function nextName(): string {
   seq += 1;
-  return uniqueName({ nowMs: performance.timeOrigin + performance.now(), pid: process.pid, seq, host: HOST });
+  // Date.now(): ms resolution is enough, P and Q make the name unique (and `performance` costs a module load)
+  return uniqueName({ nowMs: Date.now(), pid: process.pid, seq, host: HOST });
 }
 
 /** ensureMaildirDirs creates dir/{tmp,new,cur} (0700), as Postfix local(8) does on ENOENT. */
 export async function ensureMaildirDirs(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(dir, 0o700, true);
   for (const sub of ['tmp', 'new', 'cur']) {
-    await mkdir(join(dir, sub), { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    await mkdir(join(dir, sub), 0o700).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
   }
@@ -32,12 +33,7 @@ export async function ensureMaildirDirs(dir: string): Promise<void> {
 
 /** fsyncDir makes a directory entry (the new/ link) durable. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, C.O_RDONLY | C.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await withFd(await open(dir, C.O_RDONLY | C.O_DIRECTORY), fsync);
 }
 
 export class Spool {
@@ -48,7 +44,7 @@ export class Spool {
     private readonly root: string,
     private readonly tmpPath: string,
     private readonly unique: string,
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     private readonly names: () => string,
   ) {}
 
@@ -63,8 +59,8 @@ export class Spool {
       const unique = names();
       const tmpPath = join(root, 'tmp', unique);
       try {
-        const fh = await open(tmpPath, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-        return new Spool(root, tmpPath, unique, fh, names);
+        const fd = await open(tmpPath, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        return new Spool(root, tmpPath, unique, fd, names);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' && !created) {
@@ -83,12 +79,7 @@ export class Spool {
 
   /** write appends bytes, checking the byte count as Courier's maildir(5) asks. */
   async write(buf: Buffer): Promise<void> {
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, off, buf.length - off);
-      if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
-      off += bytesWritten;
-    }
+    await writeAll(this.fd, buf);
     this.size += buf.length;
   }
 
@@ -97,9 +88,9 @@ export class Spool {
    * the path. link() never replaces an existing file; on EEXIST a new name is taken.
    */
   async commit(folderDir: string): Promise<string> {
-    await this.fh.sync();
+    await fsync(this.fd);
     this.closed = true;
-    await this.fh.close();
+    await close(this.fd);
     const newDir = join(this.root, folderDir, 'new');
     let target = join(newDir, newName(this.unique, this.size));
     let created = false;
@@ -136,7 +127,7 @@ export class Spool {
   async discard(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      await this.fh.close().catch(() => undefined);
+      await close(this.fd).catch(() => undefined);
     }
     await unlink(this.tmpPath).catch(() => undefined);
   }

@@ -3,7 +3,7 @@
  * (no file read), else /etc/passwd, else `getent passwd` so NSS sources
  * (LDAP, sssd) work too. Must not: change privileges (switch-user.ts).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../io/fs-async.js';
 import { userInfo } from 'node:os';
 
 export interface Account {
@@ -33,7 +33,7 @@ function current(): Account | undefined {
 }
 
 async function fromPasswdFile(name: string): Promise<Account | undefined> {
-  const text = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  const text = (await readFile('/etc/passwd').catch(() => Buffer.alloc(0))).toString('utf8');
   for (const line of text.split('\n')) {
     if (line.startsWith(name + ':')) return parsePasswdLine(line);
   }

@@ -4,9 +4,8 @@
  * of the top Maildir and its folders. Thin: every decision is maildirsize.ts's.
  * Must not: take locks itself (the caller's withRecalcLock does) or pick outcomes.
  */
-import { randomBytes } from 'node:crypto';
 import { constants as C, type Dirent } from 'node:fs';
-import { lstat, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { fstat, fsync, lstat, open, read, readdir, readdirNames, rename, stat, unlink, withFd, write, writeAll } from '../io/fs-async.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { escapeHost } from '../maildir/names.js';
@@ -79,28 +78,26 @@ async function inspect(maildir: string, limits: QuotaLimits, nowMs: number): Pro
 
 /** readHead reads at most 5120 bytes of the file; undefined when it does not exist. */
 async function readHead(path: string): Promise<{ parsed: MaildirsizeParse; size: number; mtimeMs: number } | undefined> {
-  let fh;
+  let fd: number;
   try {
-    fh = await open(path, C.O_RDONLY | C.O_NOFOLLOW);
+    fd = await open(path, C.O_RDONLY | C.O_NOFOLLOW);
   } catch (err) {
     if (errnoIs(err, 'ENOENT')) return undefined;
     // A symlink is never followed; rebuilding renames a real file over it.
     if (errnoIs(err, 'ELOOP')) return { parsed: { corrupt: 'maildirsize is a symlink' }, size: 0, mtimeMs: 0 };
     throw err;
   }
-  try {
-    const st = await fh.stat();
+  return withFd(fd, async () => {
+    const st = await fstat(fd);
     const buf = Buffer.alloc(MAILDIRSIZE_READ_LIMIT);
     let got = 0;
     while (got < buf.length) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
+      const n = await read(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
     }
     return { parsed: parseMaildirsize(buf.subarray(0, got)), size: Math.max(st.size, got), mtimeMs: st.mtimeMs };
-  } finally {
-    await fh.close();
-  }
+  });
 }
 
 /**
@@ -126,37 +123,35 @@ export async function recalculate(maildir: string, limits: QuotaLimits): Promise
  * new/; a throw here must be logged, never turned into a failed delivery.
  */
 export async function appendDelivery(maildir: string, size: number): Promise<void> {
-  let fh;
+  let fd: number;
   try {
-    fh = await open(join(maildir, FILE), C.O_WRONLY | C.O_APPEND | C.O_NOFOLLOW);
+    fd = await open(join(maildir, FILE), C.O_WRONLY | C.O_APPEND | C.O_NOFOLLOW);
   } catch (err) {
     // Missing, or a symlink the next reader replaces: either way it gets recalculated.
     if (errnoIs(err, 'ENOENT', 'ELOOP')) return;
     throw err;
   }
-  try {
+  await withFd(fd, async () => {
     const line = Buffer.from(appendLine(size));
     // One write(2) of a short line to an O_APPEND file lands whole; never retry a
     // partial one (a second write could land after someone else's line).
-    const { bytesWritten } = await fh.write(line, 0, line.length);
-    if (bytesWritten !== line.length) throw Object.assign(new Error(`short write to ${FILE}`), { code: 'EIO' });
-  } finally {
-    await fh.close();
-  }
+    const n = await write(fd, line);
+    if (n !== line.length) throw Object.assign(new Error(`short write to ${FILE}`), { code: 'EIO' });
+  });
 }
 
 /** writeMaildirsize writes a unique file in tmp/, fsyncs it and renames it over maildirsize. */
 async function writeMaildirsize(maildir: string, text: string): Promise<void> {
-  const name = `${Math.floor(Date.now() / 1000)}.P${process.pid}R${randomBytes(8).toString('hex')}.${escapeHost(hostname())}_maildirsize`;
+  // pid + counter + time make the name unique per host (no crypto: it costs startup time)
+  tmpSeq += 1;
+  const name = `${Math.floor(Date.now() / 1000)}.P${process.pid}Q${tmpSeq}M${Date.now() % 1000}.${escapeHost(hostname())}_maildirsize`;
   const tmp = join(maildir, 'tmp', name);
-  const fh = await open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+  const fd = await open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
   try {
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await withFd(fd, async () => {
+      await writeAll(fd, Buffer.from(text));
+      await fsync(fd);
+    });
     // rename() is atomic: readers see the old file or the whole new one, never a part.
     await rename(tmp, join(maildir, FILE));
   } catch (err) {
@@ -164,6 +159,7 @@ async function writeMaildirsize(maildir: string, text: string): Promise<void> {
     throw err;
   }
 }
+let tmpSeq = 0;
 
 /**
  * scanMaildir counts the messages in new/ and cur/ of the top Maildir and every
@@ -183,7 +179,7 @@ export async function scanMaildir(maildir: string): Promise<Scan> {
     if (mtimes[i] === undefined) continue;
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = await readdirNames(dir);
     } catch (err) {
       if (errnoIs(err, 'ENOENT', 'ENOTDIR', 'ESTALE')) continue;
       throw err;
@@ -230,7 +226,7 @@ async function mtimeOf(dir: string): Promise<number | undefined> {
 /** messageDirs lists new/ and cur/ of the Maildir and of each `.Folder` directory (not .Trash, not symlinks). */
 async function messageDirs(maildir: string): Promise<string[]> {
   const roots = [maildir];
-  for (const d of await readdir(maildir, { withFileTypes: true })) {
+  for (const d of await readdir(maildir)) {
     if (!d.name.startsWith('.') || d.name === '.' || d.name === '..' || d.name === TRASH) continue;
     if (await isFolderDir(maildir, d)) roots.push(join(maildir, d.name));
   }

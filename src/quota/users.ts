@@ -1,0 +1,211 @@
+/**
+ * Which Maildirs the `mda quota` commands look at (config `[users.*]`,
+ * `--maildir-glob`, `--user`), and the per-Maildir I/O: usage via readQuota or a
+ * rebuild via recalculate, under the quota-recalc lock, with bounded concurrency.
+ * Must not: format or decide exit codes (report.ts), or take any lock but quota-recalc.
+ */
+import { constants as C } from 'node:fs';
+import { lstat, open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Deadline } from '../deadline/deadline.js';
+import { withLocks } from '../locks/acquire.js';
+import { lockOptions, recalcLock } from '../pipeline/commit.js';
+import { expandMaildir } from '../pipeline/recipient.js';
+import { lookupAccount } from '../privileges/accounts.js';
+import { expandGlob } from './glob.js';
+import { quotaFor } from './limits.js';
+import type { QuotaLimits, Usage } from './maildirsize.js';
+import { recalculate, readQuota } from './store.js';
+
+export interface Target {
+  user: string;
+  maildir: string;
+  /** Whose quota applies: the user (config or account), or undefined = the global [quota] (glob-only). */
+  quotaUser: string | undefined;
+}
+
+export interface Selection {
+  /** Sorted by user, then Maildir; each Maildir at most once. */
+  targets: Target[];
+  /** One line each: unknown users, globs without a match, unreadable directories. */
+  errors: string[];
+}
+
+export interface SelectFlags {
+  users?: readonly string[];
+  globs?: readonly string[];
+}
+
+/** Maildirs (and account lookups) handled at once: enough to overlap I/O, few enough for any fd limit. */
+export const CONCURRENCY = 16;
+
+/** selectTargets lists the Maildirs to visit: config users, then glob matches, then --user accounts. */
+export async function selectTargets(config: Config, flags: SelectFlags, deadline: Deadline, cwd: string): Promise<Selection> {
+  const only = flags.users && flags.users.length > 0 ? new Set(flags.users) : undefined;
+  const wanted = (user: string): boolean => !only || only.has(user);
+  const errors: string[] = [];
+  const byMaildir = new Map<string, Target>();
+  const add = (t: Target): void => {
+    if (!byMaildir.has(t.maildir)) byMaildir.set(t.maildir, t);
+  };
+
+  const configured = Object.keys(config.users).filter(wanted);
+  const fromConfig = await mapLimited(configured, CONCURRENCY, deadline.signal, async (user) => {
+    const template = config.users[user]?.maildir ?? config.delivery.maildir;
+    // Only `~` (or a relative path) needs the home directory, and so an account.
+    if (template.startsWith('/')) return { user, maildir: expandMaildir(template, user, '/', '/'), quotaUser: user };
+    const account = await lookupAccount(user, deadline.signal).catch((err: unknown) => firstLine(err));
+    if (typeof account === 'string') return `${user}: cannot look up the account: ${account}`;
+    if (!account) return `${user}: no system account, so the home directory in maildir "${template}" is unknown`;
+    return { user, maildir: expandMaildir(template, user, account.home, account.home), quotaUser: user };
+  });
+  for (const r of fromConfig) {
+    if (typeof r === 'string') errors.push(r);
+    else if (r) add(r);
+  }
+
+  const globbed = new Set<string>();
+  for (const pattern of flags.globs ?? []) {
+    const g = await expandGlob(pattern, cwd);
+    errors.push(...g.errors);
+    if (g.matches.length === 0 && g.errors.length === 0) errors.push(`--maildir-glob ${pattern} matched no directory`);
+    for (const m of g.matches) {
+      globbed.add(m.user);
+      if (wanted(m.user)) add({ user: m.user, maildir: m.path, quotaUser: undefined });
+    }
+  }
+
+  // A named user with neither a [users.NAME] entry nor a glob match: the system account's Maildir.
+  const rest = [...(only ?? [])].filter((u) => !Object.hasOwn(config.users, u) && !globbed.has(u));
+  const fromAccounts = await mapLimited(rest, CONCURRENCY, deadline.signal, async (user) => {
+    const account = await lookupAccount(user, deadline.signal).catch((err: unknown) => firstLine(err));
+    if (typeof account === 'string') return `${user}: cannot look up the account: ${account}`;
+    if (!account) return `${user}: no such user (no [users.${user}] in ${config.source}, no system account, no --maildir-glob match)`;
+    return { user, maildir: expandMaildir(config.delivery.maildir, user, account.home, account.home), quotaUser: user };
+  });
+  for (const r of fromAccounts) {
+    if (typeof r === 'string') errors.push(r);
+    else if (r) add(r);
+  }
+
+  const targets = [...byMaildir.values()].sort((a, b) => cmp(a.user, b.user) || cmp(a.maildir, b.maildir));
+  return { targets, errors };
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export const limitsFor = (config: Config, t: Target): QuotaLimits => quotaFor(config, t.quotaUser).limits;
+
+export type MailboxResult = { usage: Usage } | { missing: true } | { error: string };
+
+export interface MailboxContext {
+  config: Config;
+  deadline: Deadline;
+}
+
+/** usageOf: the Maildir's usage from a fresh maildirsize, else recalculated under the lock. */
+export async function usageOf(t: Target, ctx: MailboxContext): Promise<MailboxResult> {
+  return guarded(t, async (owner) => {
+    const usage = await readQuota(t.maildir, limitsFor(ctx.config, t), {
+      withRecalcLock: (fn) => underRecalcLock(t.maildir, owner, ctx, fn),
+    });
+    return { usage: { bytes: usage.bytes, count: usage.count } };
+  });
+}
+
+/** rebuild recalculates maildirsize from the folders under the lock; a missing Maildir is an error here. */
+export async function rebuild(t: Target, ctx: MailboxContext): Promise<MailboxResult> {
+  const r = await guarded(t, async (owner) => ({
+    usage: await underRecalcLock(t.maildir, owner, ctx, () => recalculate(t.maildir, limitsFor(ctx.config, t))),
+  }));
+  return 'missing' in r ? { error: `Maildir ${t.maildir} does not exist` } : r;
+}
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** guarded stats the Maildir (missing / not a directory) and turns any failure into an error line. */
+async function guarded(t: Target, fn: (owner: Owner) => Promise<MailboxResult>): Promise<MailboxResult> {
+  let owner: Owner;
+  try {
+    const st = await stat(t.maildir);
+    if (!st.isDirectory()) return { error: `${t.maildir} is not a directory` };
+    owner = { uid: st.uid, gid: st.gid };
+  } catch (err) {
+    // Only the Maildir itself missing is "missing"; an ENOENT further in is an error.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
+    return { error: firstLine(err) };
+  }
+  try {
+    return await fn(owner);
+  } catch (err) {
+    return { error: firstLine(err) };
+  }
+}
+
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+const isRoot = (): boolean => process.geteuid?.() === 0;
+
+/**
+ * underRecalcLock runs fn holding `maildirsize.lock`. As root it first checks
+ * that tmp/ is a real directory of the Maildir's owner (the rebuilt file is
+ * written there), and afterwards gives maildirsize to that owner: a root-owned
+ * 0600 maildirsize would make every later delivery for the user fail to read it.
+ */
+async function underRecalcLock<T>(maildir: string, owner: Owner, ctx: MailboxContext, fn: () => Promise<T>): Promise<T> {
+  return withLocks([recalcLock(maildir)], lockOptions(ctx.config, ctx.deadline), async () => {
+    if (!isRoot()) return fn();
+    const tmp = await lstat(join(maildir, 'tmp'));
+    if (!tmp.isDirectory() || tmp.uid !== owner.uid) {
+      throw new Error(`${join(maildir, 'tmp')} is not a directory owned by uid ${owner.uid}; not writing maildirsize as root`);
+    }
+    const result = await fn();
+    await giveTo(join(maildir, 'maildirsize'), owner);
+    return result;
+  });
+}
+
+/**
+ * giveTo chowns the maildirsize root just wrote, through a descriptor and only
+ * if it is still that file: a regular file, ours, with one link, so a user who
+ * swapped in a symlink or a hard link to another file gains nothing.
+ */
+async function giveTo(path: string, owner: Owner): Promise<void> {
+  if (owner.uid === 0) return;
+  const fh = await open(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (st.isFile() && st.nlink === 1 && st.uid === 0) await fh.chown(owner.uid, owner.gid);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * mapLimited runs fn over items with at most `limit` in flight, results in item
+ * order; after the signal aborts no new item starts (its slot stays undefined).
+ * onDone sees each finished index, in completion order.
+ */
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  signal: AbortSignal,
+  fn: (item: T) => Promise<R>,
+  onDone?: (index: number, result: R) => void,
+): Promise<(R | undefined)[]> {
+  const out: (R | undefined)[] = new Array<R | undefined>(items.length).fill(undefined);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !signal.aborted) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+      onDone?.(i, out[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
