@@ -2,11 +2,12 @@
 // bench/run.mjs: entry point. `node bench/run.mjs [SECTION...|all]` runs the
 // named sections (default: startup). Each section is its own module under
 // bench/ exporting `description` and `run({ runs, warmups }) -> { ok }`; add
-// new ones (quota report, scanner flood, sieve) to SECTIONS below.
+// new ones (scanner flood, sieve) to SECTIONS below.
 // Exit 0 when every section ran (a missed target is reported, not failed);
 // non-zero when a required run (e.g. an mda delivery) failed, 2 on bad usage.
 const SECTIONS = {
   startup: () => import('./startup.mjs'),
+  quota: () => import('./quota.mjs'),
 };
 
 const runs = Number(process.env.BENCH_RUNS || 40);

@@ -18,8 +18,8 @@ await build({
   entryPoints: ['src/cli/deliver.ts'],
   outfile: 'dist/deliver.cjs',
   format: 'cjs',
-  // import.meta.url does not exist in CommonJS: give createRequire() the bundle's own URL
-  define: { 'import.meta.url': '__mdaBundleUrl' },
-  banner: { js: "const __mdaBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // import.meta.url does not exist in CommonJS; createRequire() takes the bundle's path as well
+  // (a file URL would load node:url on every start)
+  define: { 'import.meta.url': '__filename' },
 });
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/main.mjs', format: 'esm' });

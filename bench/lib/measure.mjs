@@ -3,26 +3,23 @@
 // case alike, and the statistics (median, p90, min) and plain-text tables.
 // Knows nothing about mail: a case says how to run itself and how to check it.
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /**
- * A case is { name, cmd, args, env?, stdin? (file path), uid?, gid?, cwd?,
+ * A case is { name, cmd, args, env?, stdin? (file path, fed through a pipe), uid?, gid?, cwd?,
  *   required? (a failure aborts the bench), before?() -> token,
  *   check?(token, result) -> error string or null }.
  * timeOnce runs it once; only the spawn itself is inside the timed window.
  */
+const inputs = new Map();
 export function timeOnce(c) {
   const token = c.before ? c.before() : undefined;
-  const fd = c.stdin ? openSync(c.stdin, 'r') : 'ignore'; // fresh fd: offset 0 every run
-  const opts = { stdio: [fd, 'ignore', 'pipe'], env: c.env, cwd: c.cwd, timeout: 30_000 };
+  // stdin is a pipe, as Postfix's local(8) gives it (a file would make Node take another, slower path)
+  if (c.stdin && !inputs.has(c.stdin)) inputs.set(c.stdin, readFileSync(c.stdin));
+  const opts = { stdio: [c.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'], input: inputs.get(c.stdin), env: c.env, cwd: c.cwd, timeout: 30_000 };
   if (c.uid !== undefined) Object.assign(opts, { uid: c.uid, gid: c.gid });
-  let r;
   const t0 = process.hrtime.bigint();
-  try {
-    r = spawnSync(c.cmd, c.args, opts);
-  } finally {
-    if (typeof fd === 'number') closeSync(fd);
-  }
+  const r = spawnSync(c.cmd, c.args, opts);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const stderr = r.stderr ? r.stderr.toString().trim() : '';
   let error = null;

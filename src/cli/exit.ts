@@ -6,6 +6,7 @@
  * 75 + 4.3.0, because Postfix bounces mail on exit 1.
  */
 import { writeSync } from 'node:fs';
+import { fsOpsInFlight } from '../io/fs-async.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { toExit, type ExitPlan } from '../outcome/to-exit.js';
 import { EX_TEMPFAIL } from '../outcome/sysexits.js';
@@ -35,9 +36,16 @@ export function report(outcome: Outcome): ExitPlan {
   return reported;
 }
 
-/** exitNow reports (if not done yet) and exits at once. */
+/**
+ * exitNow reports (if not done yet) and exits at once. If a filesystem call
+ * is still stuck in the thread pool, process.exit() would wait for it forever
+ * and Postfix would kill us at command_time_limit, which bounces; dying by
+ * SIGKILL instead makes Postfix defer (4.3.0), after our line is written.
+ */
 export function exitNow(outcome: Outcome): never {
-  process.exit(report(outcome).code);
+  const { code } = report(outcome);
+  if (fsOpsInFlight() > 0) process.kill(process.pid, 'SIGKILL');
+  process.exit(code);
 }
 
 /** exitWithCode is for admin commands (not deliver mode): plain exit status. */

@@ -4,31 +4,52 @@
  * (~3 ms of compile time per start), and Postfix starts mda for every message.
  * Thin: no policy, no retries; errors are the plain errno errors of node:fs.
  */
-import * as fs from 'node:fs';
+import {
+  close as fsClose, fstat as fsFstat, fsync as fsFsync, link as fsLink, lstat as fsLstat, mkdir as fsMkdir, open as fsOpen,
+  read as fsRead, readdir as fsReaddir, readFile as fsReadFile, rename as fsRename, stat as fsStat, unlink as fsUnlink,
+  write as fsWrite, type Dirent, type Stats,
+} from 'node:fs';
 
 type Cb<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
-const call = <T>(fn: (cb: Cb<T>) => void): Promise<T> =>
-  new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
-const done = (fn: (cb: (err: NodeJS.ErrnoException | null) => void) => void): Promise<void> =>
-  new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
 
-export const open = (path: string, flags: number | string, mode?: number) => call<number>((cb) => fs.open(path, flags, mode, cb));
-export const close = (fd: number) => done((cb) => fs.close(fd, cb));
-export const fsync = (fd: number) => done((cb) => fs.fsync(fd, cb));
-export const fstat = (fd: number) => call<fs.Stats>((cb) => fs.fstat(fd, cb));
-export const stat = (path: string) => call<fs.Stats>((cb) => fs.stat(path, cb));
-export const lstat = (path: string) => call<fs.Stats>((cb) => fs.lstat(path, cb));
-export const link = (from: string, to: string) => done((cb) => fs.link(from, to, cb));
-export const rename = (from: string, to: string) => done((cb) => fs.rename(from, to, cb));
-export const unlink = (path: string) => done((cb) => fs.unlink(path, cb));
-export const mkdir = (path: string, mode: number, recursive = false) => done((cb) => fs.mkdir(path, { mode, recursive }, (err) => cb(err)));
-export const readdir = (path: string) => call<fs.Dirent[]>((cb) => fs.readdir(path, { withFileTypes: true }, cb));
-export const readdirNames = (path: string) => call<string[]>((cb) => fs.readdir(path, cb));
-export const readFile = (path: string) => call<Buffer>((cb) => fs.readFile(path, cb));
+/**
+ * Operations handed to the thread pool and not finished yet. A hung one (a
+ * dead NFS server) blocks its thread, and process.exit() then waits for that
+ * thread forever (tested), so cli/exit.ts must know.
+ */
+let inFlight = 0;
+export const fsOpsInFlight = (): number => inFlight;
+
+const call = <T>(fn: (cb: Cb<T>) => void): Promise<T> => {
+  inFlight++;
+  return new Promise((resolve, reject) =>
+    fn((err, value) => {
+      inFlight--;
+      if (err) reject(err);
+      else resolve(value);
+    }),
+  );
+};
+const done = (fn: (cb: (err: NodeJS.ErrnoException | null) => void) => void): Promise<void> =>
+  call<void>((cb) => fn((err) => cb(err, undefined)));
+
+export const open = (path: string, flags: number | string, mode?: number) => call<number>((cb) => fsOpen(path, flags, mode, cb));
+export const close = (fd: number) => done((cb) => fsClose(fd, cb));
+export const fsync = (fd: number) => done((cb) => fsFsync(fd, cb));
+export const fstat = (fd: number) => call<Stats>((cb) => fsFstat(fd, cb));
+export const stat = (path: string) => call<Stats>((cb) => fsStat(path, cb));
+export const lstat = (path: string) => call<Stats>((cb) => fsLstat(path, cb));
+export const link = (from: string, to: string) => done((cb) => fsLink(from, to, cb));
+export const rename = (from: string, to: string) => done((cb) => fsRename(from, to, cb));
+export const unlink = (path: string) => done((cb) => fsUnlink(path, cb));
+export const mkdir = (path: string, mode: number, recursive = false) => done((cb) => fsMkdir(path, { mode, recursive }, (err) => cb(err)));
+export const readdir = (path: string) => call<Dirent[]>((cb) => fsReaddir(path, { withFileTypes: true }, cb));
+export const readdirNames = (path: string) => call<string[]>((cb) => fsReaddir(path, cb));
+export const readFile = (path: string) => call<Buffer>((cb) => fsReadFile(path, cb));
 
 /** write writes once at the current offset (or `position`) and returns the byte count. */
 export const write = (fd: number, buf: Buffer, offset = 0, length = buf.length - offset, position: number | null = null) =>
-  call<number>((cb) => fs.write(fd, buf, offset, length, position, cb));
+  call<number>((cb) => fsWrite(fd, buf, offset, length, position, cb));
 
 /** writeAll writes every byte, checking write(2) counts as maildir(5) asks. */
 export async function writeAll(fd: number, buf: Buffer): Promise<void> {
@@ -41,7 +62,7 @@ export async function writeAll(fd: number, buf: Buffer): Promise<void> {
 
 /** read reads once into buf at `position` and returns the byte count. */
 export const read = (fd: number, buf: Buffer, offset: number, length: number, position: number | null) =>
-  call<number>((cb) => fs.read(fd, buf, offset, length, position, cb));
+  call<number>((cb) => fsRead(fd, buf, offset, length, position, cb));
 
 /** withFd runs fn on an open descriptor and always closes it. */
 export async function withFd<T>(fd: number, fn: (fd: number) => Promise<T>): Promise<T> {

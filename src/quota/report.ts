@@ -36,6 +36,8 @@ export const EXIT_OVER = 1;
 export const EXIT_ERROR = 2;
 
 const WARN_PERCENT = 90;
+/** Byte and message counts are whole numbers; floor guards BigInt against a stray fraction. */
+const big = (n: number): bigint => BigInt(Math.floor(n));
 
 /**
  * percentOf is used/limit in percent, floored to 2 decimals with integer
@@ -43,7 +45,7 @@ const WARN_PERCENT = 90;
  */
 export function percentOf(used: number, limit: number): number | null {
   if (limit <= 0) return null;
-  return Number((BigInt(used) * 10_000n) / BigInt(limit)) / 100;
+  return Number((big(used) * 10_000n) / big(limit)) / 100;
 }
 
 /** statusOf: over at or above any limit, warn at ≥ 90 % of any; exact (no float rounding). */
@@ -54,7 +56,7 @@ export function statusOf(usage: Usage, limits: QuotaLimits): 'ok' | 'warn' | 'ov
   ];
   const set = pairs.filter(([, limit]) => limit > 0);
   if (set.some(([used, limit]) => used >= limit)) return 'over';
-  if (set.some(([used, limit]) => BigInt(used) * 100n >= BigInt(limit) * BigInt(WARN_PERCENT))) return 'warn';
+  if (set.some(([used, limit]) => big(used) * 100n >= big(limit) * BigInt(WARN_PERCENT))) return 'warn';
   return 'ok';
 }
 

@@ -106,9 +106,10 @@ export interface MailboxContext {
 
 /** usageOf: the Maildir's usage from a fresh maildirsize, else recalculated under the lock. */
 export async function usageOf(t: Target, ctx: MailboxContext): Promise<MailboxResult> {
-  return guarded(t, async (owner) => {
+  // No stat up front: with a fresh maildirsize (the usual case) reading it is all the I/O there is.
+  return guarded(t, async () => {
     const usage = await readQuota(t.maildir, limitsFor(ctx.config, t), {
-      withRecalcLock: (fn) => underRecalcLock(t.maildir, owner, ctx, fn),
+      withRecalcLock: (fn) => underRecalcLock(t.maildir, ctx, fn),
     });
     return { usage: { bytes: usage.bytes, count: usage.count } };
   });
@@ -116,37 +117,34 @@ export async function usageOf(t: Target, ctx: MailboxContext): Promise<MailboxRe
 
 /** rebuild recalculates maildirsize from the folders under the lock; a missing Maildir is an error here. */
 export async function rebuild(t: Target, ctx: MailboxContext): Promise<MailboxResult> {
-  const r = await guarded(t, async (owner) => ({
-    usage: await underRecalcLock(t.maildir, owner, ctx, () => recalculate(t.maildir, limitsFor(ctx.config, t))),
+  const r = await guarded(t, async () => ({
+    usage: await underRecalcLock(t.maildir, ctx, () => recalculate(t.maildir, limitsFor(ctx.config, t))),
   }));
   return 'missing' in r ? { error: `Maildir ${t.maildir} does not exist` } : r;
 }
 
-interface Owner {
-  uid: number;
-  gid: number;
-}
-
-/** guarded stats the Maildir (missing / not a directory) and turns any failure into an error line. */
-async function guarded(t: Target, fn: (owner: Owner) => Promise<MailboxResult>): Promise<MailboxResult> {
-  let owner: Owner;
+/**
+ * guarded turns any failure into an error line. Only when something failed is
+ * the Maildir stat()ed, to tell "missing" (ENOENT on the Maildir itself, not
+ * deeper in) and "not a directory" from real errors.
+ */
+async function guarded(t: Target, fn: () => Promise<MailboxResult>): Promise<MailboxResult> {
   try {
-    const st = await stat(t.maildir);
-    if (!st.isDirectory()) return { error: `${t.maildir} is not a directory` };
-    owner = { uid: st.uid, gid: st.gid };
+    return await fn();
   } catch (err) {
-    // Only the Maildir itself missing is "missing"; an ENOENT further in is an error.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
-    return { error: firstLine(err) };
-  }
-  try {
-    return await fn(owner);
-  } catch (err) {
+    const st = await stat(t.maildir).catch((e: unknown) => e as NodeJS.ErrnoException);
+    if ('code' in st && st.code === 'ENOENT') return { missing: true };
+    if ('isDirectory' in st && !st.isDirectory()) return { error: `${t.maildir} is not a directory` };
     return { error: firstLine(err) };
   }
 }
 
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
 
 const isRoot = (): boolean => process.geteuid?.() === 0;
 
@@ -156,9 +154,11 @@ const isRoot = (): boolean => process.geteuid?.() === 0;
  * written there), and afterwards gives maildirsize to that owner: a root-owned
  * 0600 maildirsize would make every later delivery for the user fail to read it.
  */
-async function underRecalcLock<T>(maildir: string, owner: Owner, ctx: MailboxContext, fn: () => Promise<T>): Promise<T> {
+async function underRecalcLock<T>(maildir: string, ctx: MailboxContext, fn: () => Promise<T>): Promise<T> {
   return withLocks([recalcLock(maildir)], lockOptions(ctx.config, ctx.deadline), async () => {
     if (!isRoot()) return fn();
+    const st = await stat(maildir);
+    const owner: Owner = { uid: st.uid, gid: st.gid };
     const tmp = await lstat(join(maildir, 'tmp'));
     if (!tmp.isDirectory() || tmp.uid !== owner.uid) {
       throw new Error(`${join(maildir, 'tmp')} is not a directory owned by uid ${owner.uid}; not writing maildirsize as root`);

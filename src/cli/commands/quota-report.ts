@@ -4,6 +4,7 @@
  * stdout is the report, each error one stderr line, exit 2 on any error.
  * Also owns the plumbing `quota recalc` shares: config, deadline, signals, output.
  */
+import { setMaxListeners } from 'node:events';
 import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { Deadline } from '../../deadline/deadline.js';
@@ -80,6 +81,8 @@ export async function startRun(cmd: string, args: SelectArgs, io: QuotaIo): Prom
       exitWithCode(EXIT_ERROR);
     },
   });
+  // Every Maildir in flight listens on the deadline (lock budgets, waits): more than Node's default 10.
+  setMaxListeners(CONCURRENCY * 4, deadline.signal);
   const onSignal = (sig: string): void => deadline.abort(temp('signal', `received ${sig}`));
   for (const s of SIGNALS) process.on(s, onSignal);
   const end = (): void => {

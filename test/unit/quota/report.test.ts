@@ -158,10 +158,10 @@ describe('humanSize', () => {
     [K, '1K'],
     [1536, '1.5K'],
     [512 * K, '512K'],
-    [1.2 * G, '1.2G'],
+    [Math.round(1.2 * G), '1.2G'],
     [G, '1G'],
-    [10.4 * M, '10M'],
-    [1023.7 * K, '1.0M'],
+    [Math.round(10.4 * M), '10M'],
+    [Math.round(1023.7 * K), '1.0M'],
     [5 * 1024 ** 4, '5T'],
   ])('%d → %s', (n, want) => {
     expect(humanSize(n)).toBe(want);
@@ -170,7 +170,7 @@ describe('humanSize', () => {
 
 describe('formatTable', () => {
   const rows = [
-    buildRow(measured(1.2 * G, 12_345, 2 * G, 0, 'alice')),
+    buildRow(measured(Math.round(1.2 * G), 12_345, 2 * G, 0, 'alice')),
     buildRow(measured(512 * K, 3, 0, 0, 'bo')),
     buildRow({ user: 'carol', maildir: '/home/carol/Maildir', limits: { storage: 0, messages: 100 }, result: { usage: { bytes: 0, count: 95 } } }),
   ];

@@ -1,0 +1,297 @@
+/**
+ * `mda quota report` and `mda quota recalc` through the built binary, on temp
+ * Maildirs of real files named `...,S=<n>` with maildirsize files that are
+ * fresh, stale, missing or wrong. Needs a built dist/ (`npm run build`).
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MDA, tempDir } from '../helpers/run-mda.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** mda runs `node bin/mda quota ...` with stdout and stderr kept apart. */
+function mda(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MDA, 'quota', ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: process.env.USER ?? 'root' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const hard = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mda quota ${args.join(' ')} did not exit; stderr: ${stderr}`));
+    }, 20_000);
+    child.on('close', (code) => {
+      clearTimeout(hard);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let t: ReturnType<typeof tempDir>;
+let mail: string;
+let conf: string;
+let glob: string;
+const md = (user: string): string => join(mail, user, 'Maildir');
+const sizeFile = (user: string): string => readFileSync(join(md(user), 'maildirsize'), 'latin1');
+
+/** maildir creates USER's Maildir with one real file per size (content = size bytes, name says ,S=size). */
+function maildir(user: string, sizes: number[], sizefile?: string, folder = ''): string {
+  const dir = join(md(user), folder);
+  for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, sub), { recursive: true });
+  sizes.forEach((n, i) => {
+    const sub = i % 2 ? 'cur' : 'new';
+    writeFileSync(join(dir, sub, `1700000000.M${i}P1Q${i}.host,S=${n}${sub === 'cur' ? ':2,S' : ''}`), 'x'.repeat(n));
+  });
+  if (sizefile !== undefined) writeFileSync(join(md(user), 'maildirsize'), sizefile);
+  return md(user);
+}
+
+interface JsonRow {
+  user: string;
+  maildir: string;
+  bytes: number | null;
+  storageLimit: number | null;
+  storagePercent: number | null;
+  messages: number | null;
+  messageLimit: number | null;
+  messagePercent: number | null;
+  status: string;
+}
+const byUser = (rows: JsonRow[]): Record<string, JsonRow> => Object.fromEntries(rows.map((r) => [r.user, r]));
+
+/** parseCsv: a strict RFC 4180 reader (quoted fields, doubled quotes, CRLF). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let i = 0;
+  let quoted = false;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), (i += 2);
+      else if (c === '"') (quoted = false), i++;
+      else (field += c), i++;
+    } else if (c === '"' && field === '') (quoted = true), i++;
+    else if (c === ',') row.push(field), (field = ''), i++;
+    else if (c === '\r' && text[i + 1] === '\n') row.push(field), rows.push(row), (row = []), (field = ''), (i += 2);
+    else if (c === '\n' || c === '"') throw new Error(`not RFC 4180 at offset ${i}`);
+    else (field += c), i++;
+  }
+  if (field !== '' || row.length) throw new Error('last line not terminated by CRLF');
+  return rows;
+}
+
+beforeEach(() => {
+  t = tempDir('mda-quota-cli-');
+  mail = join(t.dir, 'mail');
+  glob = join(mail, '*', 'Maildir');
+  // 10,000 bytes / 10 messages globally; alice has her own 20,000 bytes.
+  conf = join(t.dir, 'mda.toml');
+  writeFileSync(
+    conf,
+    [
+      '[log]',
+      'target = "none"',
+      '[quota]',
+      'storage = 10000',
+      'messages = 10',
+      `[users.alice]`,
+      `maildir = "${md('alice')}"`,
+      'quota = { storage = 20000 }',
+      `[users."zed,\\"the\\" ghost"]`,
+      `maildir = "${join(t.dir, 'nowhere', 'Maildir')}"`,
+      '',
+    ].join('\n'),
+  );
+  chmodSync(conf, 0o644);
+  maildir('alice', [1000, 2000, 3000], '20000S,10C\n6000 3\n'); // fresh
+  maildir('bob', [4000, 5000]); // no maildirsize: recalculated
+  maildir('carol', [9500], '10000S,10C\n9500 1\n'); // fresh, 95 %
+  maildir('dave', [100, 200], '999S\n1 1\n'); // written for another limit: recalculated
+  maildir('dave', [50], undefined, '.Sent'); // folders count
+  maildir('dave', [7777], undefined, '.Trash'); // .Trash does not
+});
+afterEach(() => t.cleanup());
+
+describe('mda quota report', () => {
+  it('reports every user of the config and the glob with correct numbers (json)', async () => {
+    const r = await mda(['report', '--config', conf, '--maildir-glob', glob, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as JsonRow[];
+    expect(rows.map((x) => x.user)).toEqual(['alice', 'bob', 'carol', 'dave', 'zed,"the" ghost']);
+    const u = byUser(rows);
+    expect(u.alice).toEqual({
+      user: 'alice',
+      maildir: md('alice'),
+      bytes: 6000,
+      storageLimit: 20000,
+      storagePercent: 30,
+      messages: 3,
+      messageLimit: 10,
+      messagePercent: 30,
+      status: 'ok',
+    });
+    expect(u.bob).toMatchObject({ bytes: 9000, storageLimit: 10000, storagePercent: 90, messages: 2, status: 'warn' });
+    expect(u.carol).toMatchObject({ bytes: 9500, storagePercent: 95, messages: 1, status: 'warn' });
+    expect(u.dave).toMatchObject({ bytes: 350, messages: 3, messagePercent: 30, status: 'ok' });
+    expect(u['zed,"the" ghost']).toMatchObject({ bytes: null, storageLimit: 10000, messages: null, status: 'missing' });
+  });
+
+  it('recalculates a missing or stale maildirsize and trusts a fresh one', async () => {
+    writeFileSync(join(md('alice'), 'maildirsize'), '20000S,10C\n6000 3\n1 1\n'); // fresh, even if not the files' sum
+    const r = await mda(['report', '--config', conf, '--maildir-glob', glob, '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(byUser(JSON.parse(r.stdout) as JsonRow[]).alice).toMatchObject({ bytes: 6001, messages: 4 });
+    expect(sizeFile('bob')).toBe('10000S,10C\n9000 2\n');
+    expect(sizeFile('dave')).toBe('10000S,10C\n350 3\n');
+    expect(sizeFile('carol')).toBe('10000S,10C\n9500 1\n'); // untouched
+    for (const u of ['alice', 'bob', 'carol', 'dave']) {
+      expect(existsSync(join(md(u), 'maildirsize.lock'))).toBe(false);
+      expect(readdirSync(join(md(u), 'tmp'))).toEqual([]);
+    }
+  });
+
+  it('does not believe an old over-quota file: recounts it', async () => {
+    writeFileSync(join(md('carol'), 'maildirsize'), '10000S,10C\n20000 1\n');
+    const old = Date.now() / 1000 - 3600;
+    utimesSync(join(md('carol'), 'maildirsize'), old, old);
+    const r = await mda(['report', '--config', conf, '--user', 'carol', '--maildir-glob', glob, '--format', 'json']);
+    expect(JSON.parse(r.stdout)).toMatchObject([{ user: 'carol', bytes: 9500, status: 'warn' }]);
+    expect(sizeFile('carol')).toBe('10000S,10C\n9500 1\n');
+  });
+
+  it('prints an aligned table with human sizes', async () => {
+    const r = await mda(['report', '--config', conf, '--maildir-glob', glob]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^USER\s+MAILDIR\s+USED\s+LIMIT\s+USE%\s+MSGS\s+MSG LIMIT\s+STATUS$/);
+    expect(lines).toHaveLength(6);
+    expect(lines[1]).toMatch(/^alice\s+\S+\s+5\.9K\s+20K\s+30\.0%\s+3\s+10\s+ok$/);
+    expect(lines[3]).toMatch(/^carol\s+\S+\s+9\.3K\s+9\.8K\s+95\.0%\s+1\s+10\s+warn$/);
+    const statusCol = lines[0]!.indexOf('STATUS');
+    for (const l of lines.slice(1)) expect(l[statusCol - 1]).toBe(' ');
+    for (const l of lines.slice(1)) expect(l.slice(statusCol)).toMatch(/^(ok|warn|missing)$/);
+  });
+
+  it('writes CSV that an RFC 4180 reader parses into the JSON values', async () => {
+    const [csv, json] = await Promise.all([
+      mda(['report', '--config', conf, '--maildir-glob', glob, '--format', 'csv']),
+      mda(['report', '--config', conf, '--maildir-glob', glob, '--format', 'json']),
+    ]);
+    expect(csv.code).toBe(0);
+    const [head, ...rows] = parseCsv(csv.stdout);
+    const objects = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(head).toEqual(Object.keys(objects[0]!));
+    expect(rows).toEqual(objects.map((o) => head!.map((k) => (o[k] === null ? '' : String(o[k])))));
+    expect(rows.at(-1)![0]).toBe('zed,"the" ghost');
+  });
+
+  it('--over: quiet and exit 0 when nobody is over, the users and exit 1 when some are', async () => {
+    const none = await mda(['report', '--config', conf, '--maildir-glob', glob, '--over', '96']);
+    expect(none).toEqual({ code: 0, stdout: '', stderr: '' });
+    const some = await mda(['report', '--config', conf, '--maildir-glob', glob, '--over', '90%']);
+    expect(some.code).toBe(1);
+    expect(some.stderr).toBe('');
+    expect(some.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/)[0])).toEqual(['USER', 'bob', 'carol']);
+    const json = await mda(['report', '--config', conf, '--maildir-glob', glob, '--over', '95', '--format', 'json']);
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as JsonRow[]).map((x) => x.user)).toEqual(['carol']);
+  });
+
+  it('a Maildir that cannot be read: exit 2, one stderr line, the others still printed', async () => {
+    rmSync(join(md('bob'), 'tmp'), { recursive: true }); // bob's stale maildirsize cannot be rebuilt
+    const r = await mda(['report', '--config', conf, '--maildir-glob', glob, '--format', 'json']);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^mda quota report: bob \(.*\/bob\/Maildir\): ENOENT/);
+    const u = byUser(JSON.parse(r.stdout) as JsonRow[]);
+    expect(u.bob!.status).toMatch(/^error: ENOENT/);
+    expect(u.alice!.bytes).toBe(6000);
+
+    const over = await mda(['report', '--config', conf, '--maildir-glob', glob, '--over', '95']);
+    expect(over.code).toBe(2); // an error beats "some over"
+    expect(over.stdout).toMatch(/^USER/);
+    expect(over.stdout).toMatch(/\ncarol /);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['a bad flag', ['report', '--formt', 'json'], /^mda: Unknown argument: formt/],
+    ['a bad --format', ['report', '--format', 'xml'], /^mda: Invalid values: Argument: format/],
+    ['a bad --over', ['report', '--over', 'lots'], /^mda quota report: --over must be a percentage/],
+    ['an unreadable config', ['report', '--config', '/nonexistent/mda.toml'], /^mda quota report: \/nonexistent\/mda.toml:0: cannot read config file/],
+    ['a glob without a match', ['report', '--maildir-glob', '/nonexistent/*/Maildir'], /^mda quota report: --maildir-glob \/nonexistent\/\*\/Maildir matched no directory/],
+    ['an unknown --user', ['recalc', '--user', 'no-such-user-mda-test'], /^mda quota recalc: no-such-user-mda-test: no such user/],
+  ])('%s: exit 2 and one stderr line', async (_n, args, line) => {
+    const r = await mda(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(line);
+  });
+
+  it('--user restricts the report to the named users', async () => {
+    const r = await mda(['report', '--config', conf, '--maildir-glob', glob, '--user', 'carol', '--user', 'alice', '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as JsonRow[]).map((x) => x.user)).toEqual(['alice', 'carol']);
+  });
+});
+
+describe('mda quota recalc', () => {
+  it('rewrites maildirsize from the files, prints `user bytes messages`, leaves no lock file', async () => {
+    writeFileSync(join(md('alice'), 'maildirsize'), '20000S,10C\n1 1\n'); // fresh but wrong: only recalc fixes it
+    const r = await mda(['recalc', '--config', conf, '--maildir-glob', glob, '--user', 'alice', '--user', 'bob', '--user', 'dave']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('alice 6000 3\nbob 9000 2\ndave 350 3\n');
+    expect(sizeFile('alice')).toBe('20000S,10C\n6000 3\n');
+    expect(sizeFile('bob')).toBe('10000S,10C\n9000 2\n');
+    for (const u of ['alice', 'bob', 'dave']) {
+      expect(readdirSync(md(u)).filter((n) => n.includes('lock'))).toEqual([]);
+      expect(readdirSync(join(md(u), 'tmp'))).toEqual([]);
+    }
+  });
+
+  it('a missing Maildir is an error for recalc (exit 2), the others are still rebuilt', async () => {
+    const r = await mda(['recalc', '--config', conf, '--maildir-glob', glob]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('alice 6000 3\nbob 9000 2\ncarol 9500 1\ndave 350 3\n');
+    expect(r.stderr).toMatch(/^mda quota recalc: zed,"the" ghost \(.*\): Maildir .* does not exist\n$/);
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+describe.skipIf(!isRoot)('as root', () => {
+  const NOBODY = 65534;
+  const chownTree = (p: string): void => {
+    chownSync(p, NOBODY, NOBODY);
+    if (lstatSync(p).isDirectory()) for (const n of readdirSync(p)) chownTree(join(p, n));
+  };
+
+  it("gives a rebuilt maildirsize to the Maildir's owner, never leaves it root's", async () => {
+    chownTree(md('bob'));
+    const r = await mda(['report', '--config', conf, '--maildir-glob', glob, '--user', 'bob', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const st = statSync(join(md('bob'), 'maildirsize'));
+    expect([st.uid, st.gid]).toEqual([NOBODY, NOBODY]);
+  });
+
+  it('refuses to write as root through a tmp/ the owner does not own', async () => {
+    chownSync(md('bob'), NOBODY, NOBODY); // tmp/ stays root's
+    const r = await mda(['recalc', '--config', conf, '--maildir-glob', glob, '--user', 'bob']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not writing maildirsize as root/);
+    expect(existsSync(join(md('bob'), 'maildirsize'))).toBe(false);
+  });
+});
