@@ -21,6 +21,33 @@ export interface QuotaSettings {
 /** What an over-quota delivery becomes: a 5.2.2 bounce or a 4.2.2 deferral. */
 export type OverQuota = 'bounce' | 'defer';
 
+export type ScannerType = 'spamd' | 'clamd' | 'filter';
+
+/** One `[[scanner]]` entry. */
+export interface ScannerConfig {
+  type: ScannerType;
+  /** Unique name (logs, headers, breaker state); default: the type, `type-2`... for repeats. */
+  name: string;
+  /** spamd/clamd endpoints, `host:port`, `[v6]:port` or a unix socket path; tried in order for failover. */
+  hosts: string[];
+  /** 'shuffle' spreads load over hosts; 'ordered' prefers the first. */
+  order: 'ordered' | 'shuffle';
+  /** filter: argv of the command (no shell). */
+  command: string[];
+  /** filter: 'rewrite' = stdout is the new message; 'verdict' = only the exit code matters. */
+  filterMode: 'rewrite' | 'verdict';
+  /** spamd: 'headers' (HEADERS: spamd's X-Spam-* lines) or 'check' (CHECK: score only). */
+  spamdMode: 'headers' | 'check';
+  /** spamd `User:` header; default the recipient. */
+  spamdUser?: string;
+  /** This scanner's own limit for connect + write + read together, in ms. */
+  timeoutMs: number;
+  /** Larger messages are not sent to this scanner: skipped (too-large). */
+  maxSize: number;
+  /** A scanner that failed: store the message unscanned and marked, or defer it. */
+  onFailure: 'deliver' | 'defer';
+}
+
 export interface UserConfig {
   /** Maildir path template: `~` = the user's home, `%u` = the user name. */
   maildir?: string;
@@ -47,6 +74,22 @@ export interface Config {
   };
   log: { target: LogTarget };
   users: Record<string, UserConfig>;
+  scanners: ScannerConfig[];
+  /** Settings shared by all scanners. */
+  scanning: {
+    /** Consecutive failures that open an endpoint's circuit breaker. */
+    breakerFailures: number;
+    /** How long an open breaker skips its endpoint before one probe, in ms. */
+    breakerCooldownMs: number;
+    /** Directory for breaker state shared by all mda processes (sticky, world-writable). */
+    stateDir: string;
+    /** Time kept back from the deadline for the commit after scanning, in ms. */
+    commitReserveMs: number;
+  };
+  /** Spam routing: the folder spam goes to ('' = INBOX, marked only). */
+  spam: { folder: string };
+  /** Virus handling: quarantine to a folder, discard (exit 0, logged), or deliver marked. */
+  virus: { action: 'quarantine' | 'discard' | 'deliver'; folder: string };
 }
 
 export const EMBEDDED_SOURCE = '(embedded defaults)';
@@ -64,6 +107,10 @@ export function defaultConfig(): Config {
     locks: { timeoutMs: 10_000, staleMs: 60_000 },
     log: { target: { kind: 'syslog' } },
     users: {},
+    scanners: [],
+    scanning: { breakerFailures: 5, breakerCooldownMs: 60_000, stateDir: '/var/tmp/mda', commitReserveMs: 15_000 },
+    spam: { folder: '' },
+    virus: { action: 'quarantine', folder: 'Quarantine' },
   };
 }
 

@@ -227,6 +227,21 @@ describe('mda quota report', () => {
     expect(over.stdout).toMatch(/\ncarol /);
   });
 
+  it('a Maildir path that is a file is an error, a missing one is not', async () => {
+    writeFileSync(join(mail, 'erin'), '');
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}[users.erin]\nmaildir = "${join(mail, 'erin')}"\n`);
+    const r = await mda(['report', '--config', conf, '--user', 'erin', '--user', 'zed,"the" ghost', '--format', 'json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`mda quota report: erin (${join(mail, 'erin')}): ${join(mail, 'erin')} is not a directory\n`);
+    expect((JSON.parse(r.stdout) as JsonRow[]).map((x) => x.status)).toEqual([`error: ${join(mail, 'erin')} is not a directory`, 'missing']);
+  });
+
+  it('stays silent on a non-terminal stderr even for a long queue (no progress bar)', async () => {
+    for (let i = 0; i < 250; i++) maildir(`user${String(i).padStart(3, '0')}`, [10], '10000S,10C\n10 1\n');
+    const r = await mda(['report', '--config', conf, '--maildir-glob', glob, '--over', '99']);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
   it.each<[string, string[], RegExp]>([
     ['a bad flag', ['report', '--formt', 'json'], /^mda: Unknown argument: formt/],
     ['a bad --format', ['report', '--format', 'xml'], /^mda: Invalid values: Argument: format/],
