@@ -91,7 +91,7 @@ export async function deliverMain(argv: string[]): Promise<never> {
       status: STATUS[outcome.kind],
       dsn: plan.dsn,
       elapsedMs: monotonicMs() - started,
-      detail: outcome.kind === 'temp' || outcome.kind === 'reject' ? outcome.detail : undefined,
+      detail: outcome.kind === 'temp' || outcome.kind === 'reject' ? outcome.detail : outcome.kind === 'discarded' ? outcome.why : facts.scan || undefined,
     }),
   );
   const flush = deadline.budget(LOG_FLUSH_MS, 'logging');

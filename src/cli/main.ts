@@ -1,6 +1,6 @@
 /**
  * The full CLI (yargs) for everything but the per-message hot path: help,
- * `config check`, `quota report|recalc`, and later `scanners`, `sieve`. Commands are listed
+ * `config check`, `quota report|recalc`, `scanners check`, and later `sieve`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
  * yargs' own process.exit(1) is switched off: in deliver mode exit 1 would bounce mail.
  */
@@ -9,6 +9,7 @@ import { temp } from '../outcome/outcome.js';
 import { configCheck, describe as configCheckDescribe } from './commands/config-check.js';
 import { quotaRecalc, describe as quotaRecalcDescribe } from './commands/quota-recalc.js';
 import { quotaReport, describe as quotaReportDescribe } from './commands/quota-report.js';
+import { scannersCheck, describe as scannersCheckDescribe } from './commands/scanners-check.js';
 import { deliverMain } from './deliver.js';
 import { exitNow, exitWithCode } from './exit.js';
 
@@ -74,7 +75,19 @@ export async function main(argv: string[]): Promise<never> {
         )
         .demandCommand(1, 'name a quota subcommand: report, recalc'),
     )
-    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc')
+    .command('scanners', 'Content scanner commands', (y) =>
+      y
+        .command(
+          'check',
+          scannersCheckDescribe,
+          (yy) => yy.option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
+          async (args) => {
+            code = await scannersCheck({ config: args.config });
+          },
+        )
+        .demandCommand(1, 'name a scanners subcommand: check'),
+    )
+    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, scanners check')
     .strict()
     .help()
     .version()

@@ -10,11 +10,13 @@
 /**
  * keyLine returns the 1-based line where `dottedKey` (written in TOML key
  * syntax, e.g. `delivery.deadline` or `users."a b".maildir`) is defined.
+ * `scanner[1].timeout` is the key in the 2nd `[[scanner]]` table (0-based, as
+ * tomlKey writes it); without an index, the first table that has the key.
  * Keys inside inline tables, and keys that are not in the text at all, map to
  * the line of their nearest enclosing key or [table] header; failing that, 1.
  */
 export function keyLine(text: string, dottedKey: string): number {
-  const path = new Scanner(dottedKey).keyPath();
+  const path = new Scanner(dottedKey).keyPath(true);
   if (!path) return 1;
   const lines = keyLines(text);
   for (let n = path.length; n > 0; n--) {
@@ -24,26 +26,52 @@ export function keyLine(text: string, dottedKey: string): number {
   return 1;
 }
 
-/** tomlKey writes a path as a TOML dotted key, quoting segments that need it. */
-export function tomlKey(path: readonly string[]): string {
-  return path.map((p) => (/^[A-Za-z0-9_-]+$/.test(p) ? p : JSON.stringify(p))).join('.');
+/**
+ * tomlKey writes a path as a TOML dotted key, quoting segments that need it;
+ * a number is an index into an array of tables, written `scanner[1]`.
+ */
+export function tomlKey(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += (out === '' ? '' : '.') + (/^[A-Za-z0-9_-]+$/.test(p) ? p : JSON.stringify(p));
+  }
+  return out;
 }
 
-// JSON keeps ["a.b"] and ["a", "b"] apart, which joining with dots would not.
-const pathId = (path: readonly string[]): string => JSON.stringify(path);
+type KeyPath = (string | number)[];
+
+// JSON keeps ["a.b"] and ["a", "b"] apart, which joining with dots would not,
+// and ["s", 1] (an array element) apart from ["s", "1"] (a key named 1).
+const pathId = (path: readonly (string | number)[]): string => JSON.stringify(path);
 
 /** keyLines maps every key path and table header in the text to its first line. */
 function keyLines(text: string): Map<string, number> {
   const lines = new Map<string, number>();
   // Implicit parents ([users.alice] defines users) get the line they first appear on.
-  const record = (path: string[], line: number): void => {
+  const record = (path: KeyPath, line: number): void => {
     for (let n = 1; n <= path.length; n++) {
       const id = pathId(path.slice(0, n));
       if (!lines.has(id)) lines.set(id, line);
     }
+    // Without its indexes the key names the first table that has it ("servers.name").
+    const bare = path.filter((p) => typeof p === 'string');
+    if (bare.length < path.length) record(bare, line);
+  };
+  // The index of the current element of every array of tables seen so far.
+  const arrays = new Map<string, number>();
+  // resolve adds the current element's index after each segment that names an array of tables.
+  const resolve = (path: string[]): KeyPath => {
+    const out: KeyPath = [];
+    for (const p of path) {
+      out.push(p);
+      const index = arrays.get(pathId(out));
+      if (index !== undefined) out.push(index);
+    }
+    return out;
   };
   const sc = new Scanner(text);
-  let table: string[] = [];
+  let table: KeyPath = [];
   while (sc.skipBlank()) {
     const start = sc.pos;
     const line = sc.line;
@@ -52,7 +80,13 @@ function keyLines(text: string): Map<string, number> {
       sc.pos += double ? 2 : 1;
       const path = sc.keyPath();
       if (path && sc.eat(double ? ']]' : ']')) {
-        table = path;
+        if (double) {
+          // [[a.b]]: a new element of the array a.b (within a's current element, if a is one too).
+          const array = [...resolve(path.slice(0, -1)), path[path.length - 1]!];
+          const index = (arrays.get(pathId(array)) ?? -1) + 1;
+          arrays.set(pathId(array), index);
+          table = [...array, index];
+        } else table = resolve(path);
         record(table, line);
       }
       sc.skipLine();
@@ -117,14 +151,27 @@ class Scanner {
     while (this.pos < this.s.length && this.next() !== '\n');
   }
 
-  /** keyPath reads `a.b."c d".'e'`, or returns undefined if no key is there. */
-  keyPath(): string[] | undefined {
-    const path: string[] = [];
+  /**
+   * keyPath reads `a.b."c d".'e'`, or returns undefined if no key is there.
+   * With `indexes` (a key from tomlKey, not TOML text) `a[1].b` reads as ['a', 1, 'b'].
+   */
+  keyPath(indexes: true): KeyPath | undefined;
+  keyPath(): string[] | undefined;
+  keyPath(indexes = false): KeyPath | undefined {
+    const path: KeyPath = [];
     for (;;) {
       this.skipSpaces();
       const part = this.keyPart();
       if (part === undefined) return undefined;
       path.push(part);
+      while (indexes && this.peek() === '[') {
+        const m = /\[(\d+)\]/y;
+        m.lastIndex = this.pos;
+        const index = m.exec(this.s);
+        if (!index) return undefined;
+        path.push(Number(index[1]));
+        this.pos += index[0].length;
+      }
       this.skipSpaces();
       if (this.peek() !== '.') return path;
       this.pos++;

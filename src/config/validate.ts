@@ -1,12 +1,14 @@
 /**
  * Turns a parsed TOML document into a Config, or into every problem with it
  * (file, line, dotted key, message), so an admin fixes them all in one pass.
- * Owns the config file's keys and their rules. Must not: read files or import
- * the TOML parser (load.ts does both, lazily). Pure: no I/O.
+ * Owns the config file's keys and their rules (the scanning tables are
+ * validate-scanners.ts's; value readers are fields.ts). Must not: read files or
+ * import the TOML parser (load.ts does both, lazily). Pure: no I/O.
  */
 import { defaultConfig, type Config, type LogTarget, type OverQuota, type QuotaSettings, type UserConfig } from './schema.js';
+import { checkKnown, count, duration, durationIn, show, size, table, typeName, type Fail, type Path, type Table } from './fields.js';
 import { keyLine, tomlKey } from './key-lines.js';
-import { parseDuration, parseSize } from './units.js';
+import { validateScanners } from './validate-scanners.js';
 
 export interface ConfigIssue {
   file: string;
@@ -32,7 +34,7 @@ const MAX_LOCK_TIMEOUT_MS = 600_000;
 const MIN_LOCK_STALE_MS = 1_000;
 
 const KNOWN = {
-  top: ['delivery', 'quota', 'locks', 'log', 'users'],
+  top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus'],
   delivery: ['maildir', 'deadline', 'max_message_size'],
   quota: ['storage', 'messages', 'grace', 'over_quota'],
   userQuota: ['storage', 'messages', 'grace'],
@@ -40,8 +42,6 @@ const KNOWN = {
   log: ['target'],
   user: ['maildir', 'quota'],
 } as const;
-
-type Path = readonly string[];
 
 /** validateConfig checks `raw` (as parsed from `text`, read from `source`). */
 export function validateConfig(
@@ -88,28 +88,12 @@ export function validateConfig(
       config.log.target = logTarget(log['target'], ['log', 'target'], fail) ?? config.log.target;
     }
     config.users = users(top['users'], fail);
+    // After [delivery]: a filter's max_size defaults to max_message_size.
+    validateScanners(top, config, fail);
   }
   // Report in file order: that is the order an admin will fix them in.
   errors.sort((a, b) => a.line - b.line);
   return errors.length ? { errors } : { config };
-}
-
-type Fail = (path: Path, message: string) => undefined;
-type Table = Record<string, unknown>;
-
-/** table returns v as a table; undefined (absent) passes silently, anything else fails. */
-function table(v: unknown, path: Path, fail: Fail): Table | undefined {
-  if (v === undefined) return undefined;
-  if (typeName(v) === 'a table') return v as Table;
-  return fail(path, `must be a table, got ${typeName(v)}`);
-}
-
-function checkKnown(t: Table, path: Path, known: readonly string[], fail: Fail): void {
-  for (const k of Object.keys(t)) {
-    if (known.includes(k)) continue;
-    const what = typeName(t[k]) === 'a table' ? 'table' : 'key';
-    fail([...path, k], `unknown ${what} (known: ${known.join(', ')})`);
-  }
 }
 
 function users(v: unknown, fail: Fail): Record<string, UserConfig> {
@@ -154,14 +138,6 @@ function maildir(v: unknown, path: Path, fail: Fail): string | undefined {
   return v;
 }
 
-/** duration reads "30s" or an integer number of seconds into ms (range checks are the caller's). */
-function duration(v: unknown, path: Path, fail: Fail, example: string): number | undefined {
-  if (v === undefined) return undefined;
-  return convert(v, path, fail, `a duration string like "${example}" or an integer number of seconds`, (x) =>
-    typeof x === 'string' ? parseDuration(x) : x * 1000,
-  );
-}
-
 function deadline(v: unknown, path: Path, fail: Fail): number | undefined {
   const ms = duration(v, path, fail, '240s');
   if (ms === undefined) return undefined;
@@ -175,10 +151,7 @@ function deadline(v: unknown, path: Path, fail: Fail): number | undefined {
 }
 
 function lockTimeout(v: unknown, path: Path, fail: Fail): number | undefined {
-  const ms = duration(v, path, fail, '10s');
-  if (ms === undefined) return undefined;
-  if (ms < MIN_LOCK_TIMEOUT_MS || ms > MAX_LOCK_TIMEOUT_MS) return fail(path, `must be between 100ms and 600s, got ${show(v)}`);
-  return ms;
+  return durationIn(v, path, fail, '10s', MIN_LOCK_TIMEOUT_MS, MAX_LOCK_TIMEOUT_MS, 'between 100ms and 600s');
 }
 
 function lockStale(v: unknown, path: Path, fail: Fail): number | undefined {
@@ -186,15 +159,6 @@ function lockStale(v: unknown, path: Path, fail: Fail): number | undefined {
   if (ms === undefined) return undefined;
   if (ms < MIN_LOCK_STALE_MS) return fail(path, `must be at least 1s, got ${show(v)}`);
   return ms;
-}
-
-/** size reads a size in bytes; `zero` = 0 is allowed (quota keys: 0 means unlimited). */
-function size(v: unknown, path: Path, fail: Fail, zero = false): number | undefined {
-  if (v === undefined) return undefined;
-  const bytes = convert(v, path, fail, 'a size string like "50M" or an integer number of bytes', parseSize);
-  if (bytes === undefined) return undefined;
-  if (bytes <= 0 && !zero) return fail(path, `must be greater than 0, got ${show(v)}`);
-  return bytes;
 }
 
 /** quotaSettings reads storage/messages/grace from [quota] or a user's quota table; only keys present are set. */
@@ -209,50 +173,10 @@ function quotaSettings(t: Table, path: Path, fail: Fail): Partial<QuotaSettings>
   return out;
 }
 
-/** count reads a whole number >= 0 (a message count; 0 = unlimited). */
-function count(v: unknown, path: Path, fail: Fail): number | undefined {
-  if (v === undefined) return undefined;
-  if (!(typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)))) {
-    return fail(path, `must be an integer number of messages, got ${typeName(v)}`);
-  }
-  if (v < 0) return fail(path, `must not be negative, got ${show(v)}`);
-  if (v > Number.MAX_SAFE_INTEGER) return fail(path, `is too large, got ${show(v)}`);
-  return Number(v);
-}
-
 function overQuota(v: unknown, path: Path, fail: Fail): OverQuota | undefined {
   if (v === undefined) return undefined;
   if (v === 'bounce' || v === 'defer') return v;
   return fail(path, `must be "bounce" (5.2.2) or "defer" (4.2.2), got ${typeof v === 'string' ? JSON.stringify(v) : typeName(v)}`);
-}
-
-/**
- * convert accepts a TOML string or a whole number (a bigint from load.ts, which
- * parses with integersAsBigInt; a plain number from other callers, or `240.0`)
- * and runs the unit parser, reporting its message under the key.
- */
-function convert(
-  v: unknown,
-  path: Path,
-  fail: Fail,
-  expected: string,
-  parse: (x: string | number) => number,
-): number | undefined {
-  let x: string | number;
-  if (typeof v === 'string') x = v;
-  else if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) {
-    if (v < 0) return fail(path, `must not be negative, got ${show(v)}`);
-    if (v > Number.MAX_SAFE_INTEGER) return fail(path, `is too large, got ${show(v)}`);
-    x = Number(v);
-  } else return fail(path, `must be ${expected}, got ${typeName(v)}`);
-  let out: number;
-  try {
-    out = parse(x);
-  } catch (err) {
-    return fail(path, (err as Error).message);
-  }
-  if (!Number.isSafeInteger(out)) return fail(path, `is too large, got ${show(v)}`);
-  return out;
 }
 
 function logTarget(v: unknown, path: Path, fail: Fail): LogTarget | undefined {
@@ -267,20 +191,4 @@ function logTarget(v: unknown, path: Path, fail: Fail): LogTarget | undefined {
     return { kind: 'file', path: file };
   }
   return fail(path, `${usage}, got ${JSON.stringify(v)}`);
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
-
-/** typeName names a TOML value's type for messages ("got an integer"). */
-function typeName(v: unknown): string {
-  if (typeof v === 'string') return 'a string';
-  if (typeof v === 'bigint') return 'an integer';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a float';
-  if (typeof v === 'boolean') return 'a boolean';
-  if (Array.isArray(v)) return 'an array';
-  if (v instanceof Date) return 'a date/time';
-  if (typeof v === 'object' && v !== null) return 'a table';
-  return `a ${typeof v}`;
 }

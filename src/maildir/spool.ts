@@ -77,6 +77,11 @@ export class Spool {
     return this.size;
   }
 
+  /** The file in tmp/ (for scanners and rewriting; read-only for them). */
+  get path(): string {
+    return this.tmpPath;
+  }
+
   /** write appends bytes, checking the byte count as Courier's maildir(5) asks. */
   async write(buf: Buffer): Promise<void> {
     await writeAll(this.fd, buf);

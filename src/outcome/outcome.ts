@@ -18,6 +18,7 @@ export type TempCause =
   | 'unsafe-mailbox' // Maildir owned by someone else, symlinked, world-writable
   | 'mailbox-busy' // a lock stayed held past its timeout
   | 'over-quota' // Maildir++ quota reached, [quota] over_quota = "defer"
+  | 'scanner-unavailable' // a scanner with on_failure = "defer" failed
   | 'system'; // cannot switch user, look up the account, ...
 
 /** Why a delivery was refused for good (Postfix bounces). Deliberate policy only. */

@@ -28,6 +28,7 @@ export const TEMP_TABLE: Record<TempCause, { dsn: string; text: string }> = {
   'unsafe-mailbox': { dsn: '4.2.0', text: 'mailbox refused as unsafe' },
   'mailbox-busy': { dsn: '4.2.0', text: 'mailbox busy, will retry' },
   'over-quota': { dsn: '4.2.2', text: 'Mailbox full' },
+  'scanner-unavailable': { dsn: '4.3.0', text: 'content scanner unavailable, will retry' },
   system: { dsn: '4.3.0', text: 'system error' },
 };
 

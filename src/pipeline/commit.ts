@@ -39,23 +39,26 @@ export function lockOptions(config: Config, deadline: Deadline): LockOptions {
 export async function commitDelivery(c: CommitInput): Promise<Outcome> {
   const opts = lockOptions(c.config, c.deadline);
   const lock = commitLock(c.maildir);
-  return withLocks([lock], opts, async () => {
-    if (!isUnlimited(c.quota.limits)) {
-      const usage = await readQuota(c.maildir, c.quota.limits, {
-        withRecalcLock: (fn) => withLocks([recalcLock(c.maildir)], opts, fn, [lock]),
-      });
-      if (usage.recalculated) c.logger.info(`maildirsize recalculated for ${c.maildir}: ${usage.reason}`);
-      const check = checkQuota(usage, c.quota.limits, c.quota.grace, c.spool.bytes);
-      if (check.over) {
-        await c.spool.discard();
-        return overQuotaOutcome(c.quota.overQuota, check.detail);
-      }
-    }
+  const commit = async (): Promise<Outcome> => {
     const file = await c.spool.commit(c.folderDir);
     // Delivered now. A failed append only makes maildirsize stale; the next reader recalculates.
     await appendDelivery(c.maildir, c.spool.bytes).catch((err: unknown) =>
       c.logger.warn(`maildirsize append failed in ${c.maildir}: ${(err as Error).message}`),
     );
     return delivered(c.folder, file);
+  };
+  // Without a quota there is nothing to check, and the O_APPEND line needs no lock (Maildir++).
+  if (isUnlimited(c.quota.limits)) return commit();
+  return withLocks([lock], opts, async () => {
+    const usage = await readQuota(c.maildir, c.quota.limits, {
+      withRecalcLock: (fn) => withLocks([recalcLock(c.maildir)], opts, fn, [lock]),
+    });
+    if (usage.recalculated) c.logger.info(`maildirsize recalculated for ${c.maildir}: ${usage.reason}`);
+    const check = checkQuota(usage, c.quota.limits, c.quota.grace, c.spool.bytes);
+    if (check.over) {
+      await c.spool.discard();
+      return overQuotaOutcome(c.quota.overQuota, check.detail);
+    }
+    return commit();
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The delivery story, top to bottom: recipient → privileges → mailbox →
- * spool (stdin → Maildir tmp/) → envelope → early checks → commit (under the
- * recipient's lock: quota check → Maildir write → maildirsize append) → outcome.
+ * spool (stdin → Maildir tmp/) → envelope → early checks → scanners (in
+ * parallel, no lock) → routing → commit (under the recipient's lock: quota
+ * check → Maildir write → maildirsize append) → outcome.
  * Each step either yields a value or ends the delivery with an Outcome; all
  * policy lives in the named modules. Every thrown error becomes a temporary
  * outcome here, never an exit 1.
@@ -18,6 +19,7 @@ import { temp, type Outcome } from '../outcome/outcome.js';
 import { switchToAccount } from '../privileges/switch-user.js';
 import { quotaFor } from '../quota/limits.js';
 import { commitDelivery } from './commit.js';
+import { scanStage } from './scan.js';
 import { earlyChecks } from './early-checks.js';
 import { buildEnvelope } from './envelope.js';
 import { resolveRecipient } from './recipient.js';
@@ -47,9 +49,18 @@ export interface DeliveryFacts {
   messageId?: string;
   size?: number;
   folder?: string;
+  /** Why scanning routed the message (spam, virus), for the log. */
+  scan?: string;
 }
 
 const isOutcome = (v: object): v is Outcome => 'kind' in v;
+
+/** Scanner code (net, dns, child_process) loads only when scanners are configured: startup is the hot path. */
+async function scannerClients(config: Config) {
+  if (config.scanners.length === 0) return [];
+  const { createScanner } = await import('../scanners/registry.js');
+  return config.scanners.map(createScanner);
+}
 
 export async function runDelivery(
   args: DeliveryArgs,
@@ -68,7 +79,7 @@ export async function runDelivery(
     facts.folder = args.folder ?? '';
     await deadline.race(prepareMailbox(rcpt.maildir, folder.dir, rcpt.uid));
 
-    const spool = await deadline.race(Spool.create(rcpt.maildir));
+    let spool = await deadline.race(Spool.create(rcpt.maildir));
     try {
       const head = await spoolStdin(ctx.stdin, spool, config.delivery.maxMessageSize, deadline);
       facts.size = spool.bytes;
@@ -80,9 +91,25 @@ export async function runDelivery(
       const stop = earlyChecks(envelope, fields);
       if (stop) return (await spool.discard(), stop);
 
+      const scanned = await scanStage(spool, {
+        root: rcpt.maildir, user: rcpt.user, envelope, header: head.header, fromPostfix: head.fromLine !== undefined,
+        clients: await scannerClients(config), config, deadline, logger: ctx.logger,
+      });
+      if (isOutcome(scanned)) return (await spool.discard(), scanned);
+      spool = scanned.spool;
+      facts.scan = scanned.why;
+      let targetDir = folder.dir;
+      if (scanned.folder !== undefined) {
+        const routed = folderDir(scanned.folder);
+        if (!routed.ok) return (await spool.discard(), temp('config', `routing folder ${JSON.stringify(scanned.folder)}: ${routed.why}`));
+        facts.folder = scanned.folder;
+        targetDir = routed.dir;
+        await deadline.race(prepareMailbox(rcpt.maildir, targetDir, rcpt.uid));
+      }
+
       // Not raced against the deadline: once linking starts it must finish; a hang here is the watchdog's.
       const { maildir } = rcpt;
-      return await commitDelivery({ maildir, folderDir: folder.dir, folder: facts.folder, spool, quota: quotaFor(config, rcpt.user), config, deadline, logger: ctx.logger });
+      return await commitDelivery({ maildir, folderDir: targetDir, folder: facts.folder, spool, quota: quotaFor(config, rcpt.user), config, deadline, logger: ctx.logger });
     } catch (err) {
       await spool.discard();
       throw err;

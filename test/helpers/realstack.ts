@@ -123,6 +123,28 @@ export function stopRealstack(dir: string, opts: { purge?: boolean } = {}): stri
   return log;
 }
 
+/** Scanner endpoints of a stack, as `[[scanner]] hosts` entries. */
+export interface ScannerEndpoints {
+  spamdTcp: string;
+  spamdSocket: string;
+  clamdTcp: string;
+  clamdSocket: string;
+  /** clamd StreamMaxLength as given to up.sh, e.g. "1M". */
+  clamdStreamMax: string;
+}
+
+/** scannerEndpoints - spamd/clamd endpoints from the env.json that up.sh wrote. */
+export function scannerEndpoints(stack: Realstack): ScannerEndpoints {
+  const e = stack.env;
+  return {
+    spamdTcp: `${e.REALSTACK_SPAMD_HOST ?? '127.0.0.1'}:${e.REALSTACK_SPAMD_PORT}`,
+    spamdSocket: e.REALSTACK_SPAMD_SOCKET ?? path.join(stack.dir, 'spamd/spamd.sock'),
+    clamdTcp: `${e.REALSTACK_CLAMD_HOST ?? '127.0.0.1'}:${e.REALSTACK_CLAMD_PORT}`,
+    clamdSocket: e.REALSTACK_CLAMD_SOCKET ?? path.join(stack.dir, 'clamd/clamd.sock'),
+    clamdStreamMax: e.REALSTACK_CLAMD_STREAM_MAX ?? '25M',
+  };
+}
+
 /**
  * runDir - a REALSTACK_DIR for this test run: `${prefix}-${pid}`, so that two
  * runs of the suite on one machine never share a stack. Stacks and folders

@@ -166,3 +166,73 @@ describe('keyLine: quota and lock keys', () => {
     expect(keyLine(QUOTA_DOC, key)).toBe(line);
   });
 });
+
+describe('keyLine: arrays of tables ([[scanner]])', () => {
+  const SCAN_DOC = [
+    '[delivery]', //                         1
+    'deadline = "240s"', //                  2
+    '[[scanner]]', //                        3  scanner[0]
+    'type = "spamd"', //                     4
+    'hosts = ["127.0.0.1:783"]', //          5
+    '', //                                   6
+    '[[scanner]]', //                        7  scanner[1]
+    'type = "filter"', //                    8
+    'command = [', //                        9
+    '  "/usr/bin/x",', //                    10
+    ']', //                                  11
+    'timeout = "5s"', //                     12
+    '[scanner.extra]', //                    13 sub-table of scanner[1]
+    'k = 1', //                              14
+    '[[ scanner ]]', //                      15 scanner[2], spaces inside the brackets
+    'timeout = "1s"', //                     16
+    '[scanning]', //                         17
+    'breaker_failures = 5', //               18
+    '[[a]]', //                              19 a[0]
+    '[[a.b]]', //                            20 a[0].b[0]
+    'x = 1', //                              21
+    '[[a]]', //                              22 a[1]
+    '[[a.b]]', //                            23 a[1].b[0]
+    'x = 2', //                              24
+    '[[a.b]]', //                            25 a[1].b[1]
+    'x = 3', //                              26
+  ].join('\n');
+
+  it.each([
+    ['scanner', 3],
+    ['scanner[0]', 3],
+    ['scanner[0].type', 4],
+    ['scanner[0].hosts', 5],
+    ['scanner[0].timeout', 3], // absent: its table's line
+    ['scanner[1]', 7],
+    ['scanner[1].type', 8],
+    ['scanner[1].command', 9],
+    ['scanner[1].timeout', 12],
+    ['scanner[1].extra', 13],
+    ['scanner[1].extra.k', 14],
+    ['scanner[2]', 15],
+    ['scanner[2].timeout', 16],
+    ['scanner[2].type', 15],
+    ['scanner[3].type', 3], // no such element: the array's first line
+    ['scanner.timeout', 12], // without an index: the first table that has it
+    ['scanner.type', 4],
+    ['scanning.breaker_failures', 18],
+    ['a[0].b[0].x', 21],
+    ['a[1].b[0].x', 24],
+    ['a[1].b[1].x', 26],
+    ['a[1].b[1]', 25],
+    ['a[1]', 22],
+    ['a.b.x', 21],
+    ['scanner[x].type', 1], // not an index: not a key
+  ])('%s is on line %d', (key, line) => {
+    expect(keyLine(SCAN_DOC, key)).toBe(line);
+  });
+
+  it.each<[(string | number)[], string]>([
+    [['scanner', 1, 'timeout'], 'scanner[1].timeout'],
+    [['scanner', 0], 'scanner[0]'],
+    [['a', 1, 'b', 0, 'x'], 'a[1].b[0].x'],
+    [['users', 'a b', 'quota'], 'users."a b".quota'],
+  ])('tomlKey(%j) is %s', (path, key) => {
+    expect(tomlKey(path)).toBe(key);
+  });
+});
