@@ -18,7 +18,7 @@ import { insertPoint } from '../message/insert-point.js';
 import { discarded, temp, type Outcome } from '../outcome/outcome.js';
 import { routeScan } from '../scanners/route.js';
 import { runScanners } from '../scanners/run-scanners.js';
-import { scanHeaderLines } from '../scanners/scan-headers.js';
+import { foldField, scanHeaderLines } from '../scanners/scan-headers.js';
 import type { ScannerClient, Verdict } from '../scanners/types.js';
 import type { Envelope } from './envelope.js';
 
@@ -59,7 +59,7 @@ export async function scanStage(spool: Spool, i: ScanStageInput): Promise<Scanne
     const source = rewritten ?? spool.path;
     const head = rewritten ? await readHead(rewritten, MAX_HEAD_KEPT) : i.header;
     const at = insertPoint(head, i.fromPostfix);
-    const fields = Buffer.from(scanHeaderLines(verdicts).map((l) => l + at.eol).join(''), 'utf8');
+    const fields = Buffer.from(scanHeaderLines(verdicts).map((l) => foldField(l, at.eol) + at.eol).join(''), 'utf8');
     const next = await composeSpool(i.root, source, at.offset, fields);
     await spool.discard();
     return { spool: next, folder: decision.folder, verdicts, why: decision.why };

@@ -46,3 +46,25 @@ export function scanHeaderLines(verdicts: readonly Verdict[]): string[] {
   // Header fields are one line each here; a line end inside would start a forged field.
   return out.map((l) => l.replace(/[\r\n]+/g, ' '));
 }
+
+/**
+ * foldField folds a long field at white space (RFC 5322 §2.2.3: a line end
+ * inserted before WSP), aiming at 78 characters per line; spamd's
+ * X-Spam-Status and X-Spam-Report arrive unfolded and can run to kilobytes,
+ * and the limit per line is 998.
+ */
+export function foldField(field: string, eol: string, width = 78): string {
+  if (field.length <= width) return field;
+  const out: string[] = [];
+  let line = '';
+  for (const word of field.split(/(?=[ \t])/)) {
+    if (line.length > 0 && line.length + word.length > width) {
+      out.push(line);
+      line = word.startsWith(' ') || word.startsWith('\t') ? word : ` ${word}`;
+    } else {
+      line += word;
+    }
+  }
+  out.push(line);
+  return out.join(eol);
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig, type ScannerConfig } from '../../../src/config/schema.js';
 import { insertPoint } from '../../../src/message/insert-point.js';
 import { isFailure, routeScan } from '../../../src/scanners/route.js';
-import { scanHeaderLines, scanSummary } from '../../../src/scanners/scan-headers.js';
+import { foldField, scanHeaderLines, scanSummary } from '../../../src/scanners/scan-headers.js';
 import type { Verdict } from '../../../src/scanners/types.js';
 
 const scanner = (name: string, type: ScannerConfig['type'], onFailure: 'deliver' | 'defer' = 'deliver'): ScannerConfig => ({
@@ -76,5 +76,22 @@ describe('insertPoint: after Postfix’s fields, before the sender’s', () => {
     ['empty header', '', true, 0, '\n'],
   ])('%s', (_n, header, fromPostfix, offset, eol) => {
     expect(insertPoint(Buffer.from(header), fromPostfix)).toEqual({ offset, eol });
+  });
+});
+
+describe('foldField (RFC 5322 §2.2.3)', () => {
+  it('leaves short fields alone', () => expect(foldField('X-A: short', '\n')).toBe('X-A: short'));
+  it('folds at white space, every line ≤ 78 when words allow, unfolding restores it', () => {
+    const field = 'X-Spam-Status: Yes, score=1000.0 required=5.0 tests=' + Array.from({ length: 40 }, (_, i) => `RULE_NUMBER_${i}`).join(' ');
+    const folded = foldField(field, '\r\n');
+    const lines = folded.split('\r\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(78);
+    for (const l of lines.slice(1)) expect(l).toMatch(/^[ \t]/);
+    expect(folded.replace(/\r\n/g, '')).toBe(field);
+  });
+  it('a word longer than the width stays whole on its own line', () => {
+    const folded = foldField('X-A: ' + 'x'.repeat(100) + ' end', '\n');
+    expect(folded).toBe('X-A:\n ' + 'x'.repeat(100) + '\n end');
   });
 });
