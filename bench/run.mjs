@@ -8,6 +8,7 @@
 const SECTIONS = {
   startup: () => import('./startup.mjs'),
   quota: () => import('./quota.mjs'),
+  flood: () => import('./flood.mjs'),
 };
 
 const runs = Number(process.env.BENCH_RUNS || 40);

@@ -92,7 +92,7 @@ export async function runDelivery(
       if (stop) return (await spool.discard(), stop);
 
       const scanned = await scanStage(spool, {
-        root: rcpt.maildir, user: rcpt.user, envelope, header: head.header, fromPostfix: head.fromLine !== undefined,
+        root: rcpt.maildir, user: rcpt.user, home: rcpt.home, envelope, header: head.header, fromPostfix: head.fromLine !== undefined,
         clients: await scannerClients(config), config, deadline, logger: ctx.logger,
       });
       if (isOutcome(scanned)) return (await spool.discard(), scanned);

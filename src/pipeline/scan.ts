@@ -25,6 +25,7 @@ import type { Envelope } from './envelope.js';
 export interface ScanStageInput {
   root: string; // the top Maildir (its tmp/ holds every file we make)
   user: string;
+  home: string;
   envelope: Envelope;
   /** The stored header block and whether Postfix prepended its fields (From_ line seen). */
   header: Buffer;
@@ -47,7 +48,7 @@ export async function scanStage(spool: Spool, i: ScanStageInput): Promise<Scanne
   if (i.clients.length === 0) return { spool, folder: undefined, verdicts: [], why: '' };
   const verdicts = await runScanners(
     i.clients,
-    { path: spool.path, size: spool.bytes, user: i.user, sender: i.envelope.sender, recipient: i.envelope.recipient, workDir: join(i.root, 'tmp') },
+    { path: spool.path, size: spool.bytes, user: i.user, home: i.home, sender: i.envelope.sender, recipient: i.envelope.recipient, workDir: join(i.root, 'tmp') },
     { config: i.config, deadline: i.deadline, logger: i.logger },
   );
   const rewritten = verdicts.find((v) => v.rewrittenPath)?.rewrittenPath;

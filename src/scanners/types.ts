@@ -35,8 +35,9 @@ export interface ScanRequest {
   /** The spooled message (in the Maildir's tmp/), read-only for scanners. */
   path: string;
   size: number;
-  /** The recipient (spamd `User:`, filter environment). */
+  /** The recipient (spamd `User:`, filter environment) and their home directory. */
   user: string;
+  home: string;
   /** Envelope, for filter commands ($SENDER, $RECIPIENT). */
   sender: string;
   recipient: string;

@@ -53,7 +53,7 @@ function cfg(type: 'spamd' | 'clamd', hosts: string[], more: Partial<ScannerConf
 async function scan(client: SpamdClient | ClamdClient, name: string, budget = BUDGET): Promise<Verdict & { wall: number }> {
   const f = files[name]!;
   const t0 = performance.now();
-  const v = await client.scan({ path: f.path, size: f.size, user: 'mdatest', sender: 'alice@sender.test', recipient: 'mdatest@example.test', signal: AbortSignal.timeout(budget), workDir: dir });
+  const v = await client.scan({ path: f.path, size: f.size, user: 'mdatest', home: '/home/mdatest', sender: 'alice@sender.test', recipient: 'mdatest@example.test', signal: AbortSignal.timeout(budget), workDir: dir });
   return { ...v, wall: performance.now() - t0 };
 }
 

@@ -51,7 +51,7 @@ function client(command: string[], over: Partial<ScannerConfig> = {}): FilterCli
 
 function request(budgetMs = 10_000, over: Partial<ScanRequest> = {}): ScanRequest {
   return {
-    path: msgPath, size: MESSAGE.length, user: 'bob', sender: 'alice@example.org', recipient: 'bob@example.test',
+    path: msgPath, size: MESSAGE.length, user: 'bob', home: '/home/bob', sender: 'alice@example.org', recipient: 'bob@example.test',
     signal: AbortSignal.timeout(budgetMs), workDir: work, ...over,
   };
 }
@@ -104,7 +104,7 @@ describe('FilterClient: rewrite mode', () => {
     const env = Object.fromEntries(body.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     delete env['PWD']; // dash adds its working directory
     expect(env).toEqual({
-      PATH: '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/', USER: 'bob', LANG: 'C', SENDER: 'alice@example.org', RECIPIENT: 'bob@example.test',
+      PATH: '/usr/bin:/bin', HOME: '/home/bob', USER: 'bob', LANG: 'C', SENDER: 'alice@example.org', RECIPIENT: 'bob@example.test',
     });
   });
 

@@ -46,7 +46,7 @@ const client = (type: FakeDialect, hosts: string[], more: Partial<ScannerConfig>
 
 async function scan(c: ScannerClient, m = msg, budget = BUDGET, signal = AbortSignal.timeout(budget)): Promise<Verdict & { wall: number }> {
   const t0 = performance.now();
-  const v = await c.scan({ path: m.path, size: m.size, user: 'bob', sender: 'alice@sender.test', recipient: 'bob@example.test', signal, workDir: dir });
+  const v = await c.scan({ path: m.path, size: m.size, user: 'bob', home: '/home/bob', sender: 'alice@sender.test', recipient: 'bob@example.test', signal, workDir: dir });
   return { ...v, wall: performance.now() - t0 };
 }
 const fake = (dialect: FakeDialect, mode: FakeScannerOptions['mode'], more: Partial<FakeScannerOptions> = {}) => startFakeScanner({ dialect, mode, ...more });

@@ -133,7 +133,7 @@ function filterEnv(req: ScanRequest): NodeJS.ProcessEnv {
   const clean = (s: string): string => s.replace(/\0/g, '');
   return {
     PATH: SEARCH_PATH.join(':'),
-    HOME: clean(process.env['HOME'] ?? '/'),
+    HOME: clean(req.home),
     USER: clean(req.user),
     LANG: 'C',
     SENDER: clean(req.sender),
