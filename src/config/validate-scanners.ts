@@ -4,6 +4,7 @@
  * Owns those keys and their rules; validate.ts calls it after [delivery] (a
  * filter's max_size defaults to max_message_size). Pure: no I/O.
  */
+import { parseEndpoint } from '../scanners/endpoint-parse.js';
 import { MAX_COOLDOWN_MS } from '../scanners/breaker.js';
 import { folderDir } from '../maildir/names.js';
 import { checkKnown, count, durationIn, oneOf, size, str, stringList, table, typeName, type Fail, type Path, type Table } from './fields.js';
@@ -152,24 +153,19 @@ function hosts(v: unknown, path: Path, fail: Fail): string[] | undefined {
   if (!list) return undefined;
   for (const h of list) {
     const why = hostProblem(h);
-    if (why) return fail(path, `${JSON.stringify(h)}: ${why}`);
+    if (why) return fail(path, why);
   }
   return list;
 }
 
-/** hostProblem checks `host:port`, `[v6]:port` or `/abs/socket`; undefined when fine. */
+/**
+ * hostProblem checks `host:port`, `[v6]:port` or `/abs/socket` with the
+ * clients' own parser, so config check accepts exactly what a scan can use.
+ */
 export function hostProblem(h: string): string | undefined {
-  if (h.startsWith('/')) return /[\x00-\x1f]/.test(h) ? 'a socket path must not contain control characters' : undefined;
-  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(h);
-  if (!m) return 'must be "host:port", "[ipv6]:port" or an absolute unix socket path';
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535) return `port must be 1 to 65535, got ${m[3]}`;
-  if (m[1] !== undefined) {
-    if (!/^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/.test(m[1]) || !m[1].includes(':')) return `${JSON.stringify(m[1])} is not an IPv6 address`;
-    return undefined;
-  }
-  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(m[2]!)) return `${JSON.stringify(m[2])} is not a host name or IPv4 address`;
-  return undefined;
+  const r = parseEndpoint(h);
+  if (!r.ok) return r.why;
+  return r.endpoint.kind === 'unix' || /:\d+$/.test(h.trim()) ? undefined : `${JSON.stringify(h)}: give the port explicitly`;
 }
 
 function command(v: unknown, path: Path, fail: Fail): string[] | undefined {
