@@ -3,6 +3,7 @@
  * (no file read), else /etc/passwd, else `getent passwd` so NSS sources
  * (LDAP, sssd) work too. Must not: change privileges (switch-user.ts).
  */
+import { createRequire } from 'node:module';
 import { readFile } from '../io/fs-async.js';
 import { userInfo } from 'node:os';
 
@@ -41,7 +42,8 @@ async function fromPasswdFile(name: string): Promise<Account | undefined> {
 }
 
 async function fromGetent(name: string, signal: AbortSignal): Promise<Account | undefined> {
-  const { execFile } = await import('node:child_process'); // rarely needed: keep it off the startup path
+  // Rarely needed: keep it off the startup path; require, not import(): bin/mda runs the bundle through vm.Script
+  const { execFile } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile('getent', ['passwd', '--', name], { signal, timeout: 0 }, (err, stdout) => {
       if (!err) return resolve(parsePasswdLine(stdout.trim()));

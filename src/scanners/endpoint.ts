@@ -4,6 +4,7 @@
  * that same budget. Owns no timers (the deadline does) and never calls
  * getaddrinfo: stuck in libuv's pool it hangs process.exit() (Postfix bounces).
  */
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import net from 'node:net';
 import { monotonicMs } from '../deadline/deadline.js';
@@ -59,7 +60,8 @@ function etcHosts(): Map<string, string[]> {
 async function resolve(host: string, signal: AbortSignal): Promise<string[]> {
   const fixed = staticAddresses(host, etcHosts());
   if (fixed) return fixed;
-  const { Resolver } = (await import('node:dns')).promises; // loaded only when a name needs DNS
+  // Loaded only when a name needs DNS; require, not import(): bin/mda runs the bundle from a V8 code cache (vm.Script)
+  const { Resolver } = (createRequire(import.meta.url)('node:dns') as typeof import('node:dns')).promises;
   const resolver = new Resolver({ tries: 2 });
   const cancel = () => resolver.cancel();
   signal.addEventListener('abort', cancel, { once: true });
