@@ -173,7 +173,7 @@ describe('mda scanners check', () => {
     const r = await check(['--config', path]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain(`${path}:7: scanner[0].hosts: "nohost": must be "host:port"`);
+    expect(r.stderr).toContain(`${path}:7: scanner[0].hosts: "nohost": a port is required`);
     expect(r.stderr).toContain(`${path}:8: scanner[1]`);
   });
 
