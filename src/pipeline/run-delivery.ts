@@ -7,7 +7,8 @@
  * policy lives in the named modules. Every thrown error becomes a temporary
  * outcome here, never an exit 1.
  */
-import type { Config } from '../config/schema.js';
+import type { Config, ScannerConfig } from '../config/schema.js';
+import type { ScannerClient } from '../scanners/types.js';
 import type { Deadline } from '../deadline/deadline.js';
 import type { Logger } from '../log/logger.js';
 import { prepareMailbox } from '../maildir/mailbox.js';
@@ -56,10 +57,9 @@ export interface DeliveryFacts {
 const isOutcome = (v: object): v is Outcome => 'kind' in v;
 
 /** Scanner code (net, dns, child_process) loads only when scanners are configured: startup is the hot path. */
-async function scannerClients(config: Config) {
-  if (config.scanners.length === 0) return [];
-  const { createScanner } = await import('../scanners/registry.js');
-  return config.scanners.map(createScanner);
+async function scannerFactory(config: Config): Promise<(cfg: ScannerConfig) => ScannerClient> {
+  if (config.scanners.length === 0) return () => { throw new Error('no scanners configured'); };
+  return (await import('../scanners/registry.js')).createScanner;
 }
 
 export async function runDelivery(
@@ -93,7 +93,7 @@ export async function runDelivery(
 
       const scanned = await scanStage(spool, {
         root: rcpt.maildir, user: rcpt.user, home: rcpt.home, envelope, header: head.header, fromPostfix: head.fromLine !== undefined,
-        clients: await scannerClients(config), config, deadline, logger: ctx.logger,
+        createScanner: await scannerFactory(config), config, deadline, logger: ctx.logger,
       });
       if (isOutcome(scanned)) return (await spool.discard(), scanned);
       spool = scanned.spool;

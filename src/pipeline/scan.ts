@@ -7,7 +7,7 @@
  * Must not: hold locks, or keep temporary files on any path.
  */
 import { join } from 'node:path';
-import type { Config } from '../config/schema.js';
+import type { Config, ScannerConfig } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import { unlink } from '../io/fs-async.js';
 import type { Logger } from '../log/logger.js';
@@ -30,7 +30,8 @@ export interface ScanStageInput {
   /** The stored header block and whether Postfix prepended its fields (From_ line seen). */
   header: Buffer;
   fromPostfix: boolean;
-  clients: readonly ScannerClient[];
+  /** Builds scanner clients (the registry; loaded only when scanners are configured). */
+  createScanner: (cfg: ScannerConfig) => ScannerClient;
   config: Config;
   deadline: Deadline;
   logger: Logger;
@@ -45,11 +46,10 @@ export interface Scanned {
 }
 
 export async function scanStage(spool: Spool, i: ScanStageInput): Promise<Scanned | Outcome> {
-  if (i.clients.length === 0) return { spool, folder: undefined, verdicts: [], why: '' };
+  if (i.config.scanners.length === 0) return { spool, folder: undefined, verdicts: [], why: '' };
   const verdicts = await runScanners(
-    i.clients,
     { path: spool.path, size: spool.bytes, user: i.user, home: i.home, sender: i.envelope.sender, recipient: i.envelope.recipient, workDir: join(i.root, 'tmp') },
-    { config: i.config, deadline: i.deadline, logger: i.logger },
+    { config: i.config, deadline: i.deadline, logger: i.logger, createScanner: i.createScanner },
   );
   const rewritten = verdicts.find((v) => v.rewrittenPath)?.rewrittenPath;
   const cleanup = () => Promise.all(verdicts.filter((v) => v.rewrittenPath).map((v) => unlink(v.rewrittenPath!).catch(() => undefined)));

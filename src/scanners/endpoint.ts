@@ -210,6 +210,7 @@ export async function tryHosts<T>(
   defaultPort: number,
   signal: AbortSignal,
   attempt: (ep: Endpoint, progress: Progress) => Promise<T>,
+  onHost?: (host: string, ok: boolean) => void,
 ): Promise<HostsResult<T>> {
   const started = monotonicMs();
   const failures: string[] = [];
@@ -225,9 +226,12 @@ export async function tryHosts<T>(
     const progress: Progress = { phase: 'connecting' };
     try {
       if (signal.aborted) throw signal.reason;
-      return { ok: true, endpoint: ep.label, value: await attempt(ep, progress) };
+      const value = await attempt(ep, progress);
+      onHost?.(spec, true);
+      return { ok: true, endpoint: ep.label, value };
     } catch (err) {
       const { skip, detail } = skipOf(err, signal, progress);
+      if (skip !== 'too-large') onHost?.(spec, false);
       const said = skip === 'timeout' ? `${detail} after ${Math.round(monotonicMs() - started)} ms` : detail;
       failures.push(hosts.length > 1 ? `${ep.label}: ${said}` : said);
       last = { ok: false, endpoint: ep.label, skip, detail: failures.join('; ') };

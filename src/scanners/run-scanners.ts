@@ -2,11 +2,12 @@
  * Runs every configured scanner at once, each inside its own budget taken
  * from the global deadline (its timeout, but never eating the time kept for
  * the commit). No lock is held here: concurrent deliveries scan concurrently.
- * A circuit breaker per scanner, shared by all mda processes, skips a scanner
- * that keeps failing so a dead one costs a delivery nothing.
+ * A circuit breaker per scanner endpoint, shared by all mda processes, leaves
+ * out hosts that keep failing, so a dead scanner costs a delivery nothing and
+ * a dead primary no longer hides a healthy fail-over host.
  * Must not: decide what a verdict means for the mail (route.ts does).
  */
-import type { Config } from '../config/schema.js';
+import type { Config, ScannerConfig } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import type { Logger } from '../log/logger.js';
 import { breakerDecision, recordResult, shouldLog, type BreakerState } from './breaker.js';
@@ -14,56 +15,70 @@ import { readBreaker, writeBreaker } from './breaker-store.js';
 import { isFailure } from './route.js';
 import type { ScanRequest, ScannerClient, Verdict } from './types.js';
 
-/** Failures of one scanner are logged at most this often, across all processes. */
+/** Failures of one endpoint are logged at most this often, across all processes. */
 const LOG_INTERVAL_MS = 60_000;
 
 export interface ScanContext {
   config: Config;
   deadline: Deadline;
   logger: Logger;
+  /** Builds a client for a scanner config (with only the endpoints worth trying). */
+  createScanner: (cfg: ScannerConfig) => ScannerClient;
 }
 
-export function runScanners(
-  clients: readonly ScannerClient[],
-  request: Omit<ScanRequest, 'signal'>,
-  ctx: ScanContext,
-): Promise<Verdict[]> {
-  return Promise.all(clients.map((c) => scanOne(c, request, ctx)));
+/** The endpoints a breaker tracks: each host, or the filter's command. */
+export const endpointsOf = (cfg: ScannerConfig): string[] => (cfg.type === 'filter' ? [cfg.command.join(' ')] : cfg.hosts);
+/** One breaker per scanner endpoint. */
+export const breakerKey = (scanner: string, endpoint: string): string => `${scanner} ${endpoint}`;
+
+export function runScanners(request: Omit<ScanRequest, 'signal' | 'onHost'>, ctx: ScanContext): Promise<Verdict[]> {
+  return Promise.all(ctx.config.scanners.map((cfg) => scanOne(cfg, request, ctx)));
 }
 
-async function scanOne(client: ScannerClient, request: Omit<ScanRequest, 'signal'>, ctx: ScanContext): Promise<Verdict> {
-  const cfg = ctx.config.scanners.find((s) => s.name === client.name)!;
+async function scanOne(cfg: ScannerConfig, request: Omit<ScanRequest, 'signal' | 'onHost'>, ctx: ScanContext): Promise<Verdict> {
   const { stateDir, breakerFailures, breakerCooldownMs, commitReserveMs } = ctx.config.scanning;
+  const policy = { failures: breakerFailures, cooldownMs: breakerCooldownMs };
+  const endpoints = endpointsOf(cfg);
   const now = Date.now();
-  let state: BreakerState = await readBreaker(stateDir, client.name);
-  const decision = breakerDecision(state, now);
-  if (decision === 'open') {
-    return { scanner: client.name, type: client.type, endpoint: cfg.hosts.join(',') || cfg.command.join(' '), status: 'skipped', skip: 'circuit-open', detail: 'circuit breaker open', elapsedMs: 0 };
+  const states = new Map<string, BreakerState>();
+  for (const e of endpoints) states.set(e, await readBreaker(stateDir, breakerKey(cfg.name, e)));
+  const decisions = new Map(endpoints.map((e) => [e, breakerDecision(states.get(e)!, now)]));
+  const live = endpoints.filter((e) => decisions.get(e) !== 'open');
+  if (live.length === 0) {
+    return { scanner: cfg.name, type: cfg.type, endpoint: endpoints.join(','), status: 'skipped', skip: 'circuit-open', detail: 'circuit breaker open', elapsedMs: 0 };
   }
-  if (decision === 'probe') {
+  for (const e of live) {
     // Hold the others off while this delivery probes (they keep skipping for one more cool-down).
-    await writeBreaker(stateDir, client.name, { ...state, openUntilMs: now + breakerCooldownMs });
+    if (decisions.get(e) === 'probe') await writeBreaker(stateDir, breakerKey(cfg.name, e), { ...states.get(e)!, openUntilMs: now + breakerCooldownMs });
   }
+
+  const results = new Map<string, boolean>();
   const budgetMs = Math.max(0, Math.min(cfg.timeoutMs, ctx.deadline.remaining() - commitReserveMs));
-  const budget = ctx.deadline.budget(budgetMs, `scanner ${client.name}`);
+  const budget = ctx.deadline.budget(budgetMs, `scanner ${cfg.name}`);
   let verdict: Verdict;
   try {
-    verdict = await client.scan({ ...request, signal: budget.signal });
+    const client = ctx.createScanner(cfg.type === 'filter' ? cfg : { ...cfg, hosts: live });
+    verdict = await client.scan({ ...request, signal: budget.signal, onHost: (host, ok) => results.set(host, ok) });
   } catch (err) {
     // Clients never reject by contract; a bug in one must still not become a bounce.
-    verdict = { scanner: client.name, type: client.type, endpoint: '', status: 'skipped', skip: 'error', detail: `scanner crashed: ${(err as Error).message}`, elapsedMs: 0 };
+    verdict = { scanner: cfg.name, type: cfg.type, endpoint: '', status: 'skipped', skip: 'error', detail: `scanner crashed: ${(err as Error).message}`, elapsedMs: 0 };
   } finally {
     budget.done();
   }
-  const failed = isFailure(verdict);
-  const before = state;
-  state = recordResult(state, !failed, Date.now(), { failures: breakerFailures, cooldownMs: breakerCooldownMs });
-  if (failed && shouldLog(state, Date.now(), LOG_INTERVAL_MS)) {
-    ctx.logger.warn(`scanner ${client.name} ${verdict.endpoint}: ${verdict.skip}: ${verdict.detail}`);
-    state = { ...state, lastLogMs: Date.now() };
+  // Filters (and clients that could not say) are judged by their verdict.
+  if (results.size === 0 && verdict.skip !== 'too-large') for (const e of live) results.set(e, !isFailure(verdict));
+
+  for (const [endpoint, ok] of results) {
+    const key = breakerKey(cfg.name, endpoint);
+    const before = states.get(endpoint) ?? { failures: 0, openUntilMs: 0, lastLogMs: 0 };
+    let state = recordResult(before, ok, Date.now(), policy);
+    if (!ok && shouldLog(state, Date.now(), LOG_INTERVAL_MS)) {
+      ctx.logger.warn(`scanner ${cfg.name} ${endpoint}: ${verdict.skip ?? 'failed'}: ${verdict.detail}`);
+      state = { ...state, lastLogMs: Date.now() };
+    }
+    // A healthy endpoint with a clean record costs no write per delivery.
+    const changed = !ok || decisions.get(endpoint) === 'probe' || before.failures !== 0 || before.openUntilMs !== 0;
+    if (changed) await writeBreaker(stateDir, key, state);
   }
-  // A healthy scanner with a clean record costs no write per delivery.
-  const changed = failed || decision === 'probe' || before.failures !== 0 || before.openUntilMs !== 0;
-  if (changed) await writeBreaker(stateDir, client.name, state);
   return verdict;
 }

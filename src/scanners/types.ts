@@ -45,6 +45,8 @@ export interface ScanRequest {
   signal: AbortSignal;
   /** Where a filter may write its output (a directory the recipient owns). */
   workDir: string;
+  /** Told about every host tried (its config spelling) and whether it answered: feeds the per-endpoint circuit breaker. */
+  onHost?: (host: string, ok: boolean) => void;
 }
 
 export interface ScannerClient {

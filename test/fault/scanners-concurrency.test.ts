@@ -62,4 +62,22 @@ describe('circuit breaker', () => {
     expect(fake.connections).toBe(before);
     expect(listDir(join(md, 'new'))).toHaveLength(5);
   });
+
+  it('one breaker per endpoint: a hung primary is left out, and the healthy fail-over host takes over', { timeout: 60_000 }, async () => {
+    const hung = await startFakeScanner({ dialect: 'spamd', mode: 'hang' });
+    const good = await startFakeScanner({ dialect: 'spamd', mode: 'ok-clean' });
+    const cfg = cfgFile(`[[scanner]]\ntype = "spamd"\nmode = "check"\nhosts = ["${hung.endpoint}", "${good.endpoint}"]\ntimeout = "1s"\n`, 'breaker_failures = 2\nbreaker_cooldown = "10m"');
+    const md = join(t.dir, 'F');
+    const summaries: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await runMda(['deliver', '--config', cfg, '--maildir', md], { input: MSG.replace('Subject: s', `Subject: s${i}`) });
+      expect(r.code).toBe(0);
+      const file = listDir(join(md, 'new')).map((f) => readFileSync(join(md, 'new', f), 'utf8')).find((m) => m.includes(`Subject: s${i}\n`))!;
+      summaries.push(/X-MDA-Scan: (.*)/.exec(file)![1]!);
+    }
+    // a timeout ends the host list (the budget is spent), so the primary's hang costs the first two
+    expect(summaries).toEqual(['spamd=skipped (timeout)', 'spamd=skipped (timeout)', 'spamd=clean', 'spamd=clean']);
+    expect(hung.connections).toBe(2);
+    expect(good.connections).toBe(2);
+  });
 });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { circuitText, exitStatus, formatRows, type CheckRow } from '../../src/cli/commands/scanners-check.js';
 import type { ScannerConfig } from '../../src/config/schema.js';
 import { writeBreaker } from '../../src/scanners/breaker-store.js';
+import { breakerKey } from '../../src/scanners/run-scanners.js';
 import { MDA, tempDir } from '../helpers/run-mda.js';
 
 interface Run {
@@ -156,8 +157,8 @@ describe('mda scanners check', () => {
 
   it('shows the shared breaker: open until HH:MM:SS, probe', async () => {
     const until = Date.now() + 60_000;
-    await writeBreaker(stateDir, 'blocked', { failures: 5, openUntilMs: until, lastLogMs: 0 });
-    await writeBreaker(stateDir, 'cooled', { failures: 5, openUntilMs: Date.now() - 1_000, lastLogMs: 0 });
+    await writeBreaker(stateDir, breakerKey('blocked', 'cat'), { failures: 5, openUntilMs: until, lastLogMs: 0 });
+    await writeBreaker(stateDir, breakerKey('cooled', 'cat'), { failures: 5, openUntilMs: Date.now() - 1_000, lastLogMs: 0 });
     const r = await check([
       '--config',
       config(`[[scanner]]\ntype = "filter"\nname = "blocked"\ncommand = ["cat"]\n[[scanner]]\ntype = "filter"\nname = "cooled"\ncommand = ["cat"]\n`),

@@ -10,6 +10,7 @@ import type { Config, ScannerConfig } from '../../config/schema.js';
 import { Deadline, monotonicMs } from '../../deadline/deadline.js';
 import { breakerDecision, type BreakerState } from '../../scanners/breaker.js';
 import { readBreaker } from '../../scanners/breaker-store.js';
+import { breakerKey } from '../../scanners/run-scanners.js';
 import { createScanner } from '../../scanners/registry.js';
 import type { ScannerClient } from '../../scanners/types.js';
 import { exitWithCode } from '../exit.js';
@@ -104,8 +105,8 @@ async function checkOne(
     budget.done();
   }
   const latencyMs = monotonicMs() - started;
-  // The runner keys breakers by scanner name: one circuit for all of its endpoints.
-  const circuit = circuitText(await readBreaker(stateDir, cfg.name), Date.now());
+  // One circuit per scanner endpoint, keyed as the runner keys it.
+  const circuit = circuitText(await readBreaker(stateDir, breakerKey(cfg.name, endpoint)), Date.now());
   const prefix = `${cfg.name}: `;
   if (detail.startsWith(prefix)) detail = detail.slice(prefix.length);
   return { name: cfg.name, type: cfg.type, endpoint, ok, latencyMs, circuit, detail };

@@ -60,7 +60,7 @@ export class ClamdClient implements ScannerClient {
         const reply = parseReply(bytes.toString('latin1'));
         if (reply.verdict === 'error') throw new ScanError('error', reply.why);
         return reply;
-      });
+      }, req.onHost);
       if (!r.ok) return { ...base, endpoint: r.endpoint, status: 'skipped', skip: r.skip, detail: r.detail, elapsedMs: elapsed() };
       const found = r.value;
       if (found.verdict === 'infected') {

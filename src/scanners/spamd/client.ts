@@ -60,7 +60,7 @@ export class SpamdClient implements ScannerClient {
         const reply = parseReply(await exchange(socket, send, req.signal, { maxReply, progress }));
         if (!reply.ok) throw new ScanError('error', reply.why);
         return reply;
-      });
+      }, req.onHost);
       if (!r.ok) return { ...base, endpoint: r.endpoint, status: 'skipped', skip: r.skip, detail: r.detail, elapsedMs: elapsed() };
       return { ...base, endpoint: r.endpoint, ...verdictOf(r.value), elapsedMs: elapsed() };
     } catch (err) {
