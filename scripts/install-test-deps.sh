@@ -6,8 +6,7 @@
 # from scripts/realstack/up.sh and never use /etc/postfix/main.cf). Does
 # nothing, quickly, when every package is already installed.
 #
-#   TEST_DEPS_EXTRA="spamassassin spamd spamc clamav-daemon"  add packages
-#   (for tests that need spamd / clamd / dovecot: also dovecot-core)
+#   TEST_DEPS_EXTRA="pkg ..."  add packages beyond the list below
 # Needs root (or sudo) only when something must be installed.
 set -euo pipefail
 
