@@ -4,9 +4,13 @@
 // starts mda for every message and loading ~25 ES modules costs ~40 ms more
 // than one bundled script (measured: `npm run bench`). main.mjs: the admin CLI
 // (yargs is ESM-only). Native/optional and lazily loaded packages stay external.
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// One id per build: a compiled config (src/config/compiled-cache.ts) from another build is never trusted.
+const build_id = `${JSON.parse(readFileSync('package.json', 'utf8')).version}-${Date.now().toString(36)}`;
 const common = {
+  define: { __MDA_BUILD__: JSON.stringify(build_id) },
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -21,7 +25,7 @@ await build({
   format: 'cjs',
   // import.meta.url does not exist in CommonJS; createRequire() takes the bundle's path as well
   // (a file URL would load node:url on every start)
-  define: { 'import.meta.url': '__filename' },
+  define: { ...common.define, 'import.meta.url': '__filename' },
 });
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/main.mjs', format: 'esm' });
 

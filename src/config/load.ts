@@ -4,8 +4,9 @@
  * so the TOML parser is loaded only when a file is actually read.
  * Must not: decide exit codes or print anything (callers do).
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
+import { readCompiled, writeCompiled } from './compiled-cache.js';
 import { defaultConfig, SYSTEM_CONFIG_PATH, type Config } from './schema.js';
 import { formatIssue, validateConfig, type ConfigIssue } from './validate.js';
 
@@ -30,23 +31,30 @@ export function findConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv)
   return existsSync(SYSTEM_CONFIG_PATH) ? SYSTEM_CONFIG_PATH : undefined;
 }
 
-/** loadConfig reads, parses and validates `path`, or returns the defaults when it is undefined. */
-export function loadConfig(path: string | undefined): Config {
+/**
+ * loadConfig reads, parses and validates `path`, or returns the defaults when
+ * it is undefined. A fresh compiled copy (compiled-cache.ts) stands in for the
+ * parse; `compile` also writes one (for `mda config check`).
+ */
+export function loadConfig(path: string | undefined, opts: { compile?: (why: string | undefined) => void } = {}): Config {
   if (path === undefined) return defaultConfig();
   const fileIssue = (message: string, line = 0): ConfigError =>
     new ConfigError([{ file: path, line, key: '', message }]);
 
   let text: string;
+  let st: Stats;
   let fd: number | undefined;
   try {
     // Check and read through one descriptor, so the file checked is the file read.
     fd = openSync(path, 'r');
-    const st = fstatSync(fd);
+    st = fstatSync(fd);
     if (!st.isFile()) throw fileIssue('not a regular file');
     if (st.mode & 0o002) {
       const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
       throw fileIssue(`refusing a world-writable config file (mode ${mode}): anyone could redirect mail; chmod o-w it`);
     }
+    const compiled = opts.compile ? undefined : readCompiled(path, st);
+    if (compiled) return compiled;
     text = readFileSync(fd, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
@@ -70,6 +78,7 @@ export function loadConfig(path: string | undefined): Config {
 
   const result = validateConfig(raw, path, text);
   if ('errors' in result) throw new ConfigError(result.errors);
+  opts.compile?.(writeCompiled(path, st, result.config));
   return result.config;
 }
 

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configCheck, describe as checkDescribe } from '../../src/cli/commands/config-check.js';
@@ -179,12 +179,12 @@ describe('configCheck', () => {
 
   it('prints OK and the source for a valid file', async () => {
     const path = write('ok.toml', '[log]\ntarget = "none"\n');
-    expect(await run({ config: path })).toEqual({ code: 0, out: `OK: ${path}\n`, err: '' });
+    expect(await run({ config: path })).toEqual({ code: 0, out: `OK: ${path}; compiled to ${join(dirname(path), '.' + basename(path) + '.compiled.json')}\n`, err: '' });
   });
 
   it('uses $MDA_CONFIG like deliver does', async () => {
     const path = write('env.toml', '');
-    expect(await run({}, { MDA_CONFIG: path })).toMatchObject({ code: 0, out: `OK: ${path}\n` });
+    expect(await run({}, { MDA_CONFIG: path })).toMatchObject({ code: 0, out: expect.stringMatching(new RegExp(`^OK: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; compiled to `)) });
   });
 
   it.skipIf(existsSync(SYSTEM_CONFIG_PATH))('says when it checked the embedded defaults', async () => {

@@ -3,6 +3,7 @@
  * listing every problem with its line. For people, not for Postfix, so it
  * exits 1 on a bad config (not a sysexits code). Must not: deliver or log mail.
  */
+import { compiledPath } from '../../config/compiled-cache.js';
 import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
 import { EMBEDDED_SOURCE, SYSTEM_CONFIG_PATH } from '../../config/schema.js';
 
@@ -20,11 +21,13 @@ const processIo = (): ConfigCheckIo => ({ out: process.stdout, err: process.stde
 export async function configCheck(args: { config?: string }, io: ConfigCheckIo = processIo()): Promise<number> {
   const path = findConfigPath(args.config, io.env);
   try {
-    const config = loadConfig(path);
+    // Checking also compiles: deliver then skips the TOML parser while the file is unchanged.
+    let compiled: string | undefined;
+    const config = loadConfig(path, { compile: (why) => (compiled = why === undefined ? `compiled to ${compiledPath(path!)}` : `not compiled (${why}); deliver parses the file each time`) });
     const note =
       config.source === EMBEDDED_SOURCE
         ? ` (no --config, $MDA_CONFIG or ${SYSTEM_CONFIG_PATH}; deliver will use these)`
-        : '';
+        : compiled ? `; ${compiled}` : '';
     io.out.write(`OK: ${config.source}${note}\n`);
     return 0;
   } catch (err) {
