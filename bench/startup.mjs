@@ -2,6 +2,7 @@
 // message into a Maildir, per process, for mda and the classic MDAs, against
 // Node's floor (`node -e 0`), plus a breakdown of where mda's extra time goes.
 // Owns the tool recipes (rcfiles, filter files, dovecot config) and the report.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -108,6 +109,10 @@ export async function run({ runs, warmups }) {
   const { path: msg, bytes } = writeMessage(root);
   const quietConf = join(root, 'log-none.toml');
   writeFileSync(quietConf, '[log]\ntarget = "none"\n', { mode: 0o644 });
+  // The same config after `mda config check`, which leaves a compiled copy deliver reads instead of the TOML.
+  const compiledConf = join(root, 'compiled.toml');
+  writeFileSync(compiledConf, '[log]\ntarget = "none"\n', { mode: 0o644 });
+  spawnSync(process.execPath, ['bin/mda', 'config', 'check', '--config', compiledConf], { stdio: 'ignore' });
 
   const floor = nodeFloor(msg, root);
   const mdaMain = mda(msg, root, 'mda (node bin/mda)');
@@ -116,6 +121,7 @@ export async function run({ runs, warmups }) {
     ...IMPORTS.map((m) => importCase(msg, root, m)),
     mda(msg, root, 'mda via shebang (bin/mda)', { shebang: true }),
     mda(msg, root, 'mda --config (log none)', { config: quietConf }),
+    mda(msg, root, 'mda --config, compiled by config check', { config: compiledConf }),
   ];
   const notes = tools.filter((t) => t.skip).map((t) => ({ name: '', reason: t.skip }));
   const cases = [...tools, ...breakdown].filter((t) => !t.skip);
