@@ -15,6 +15,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeCorpus } from './lib/flood-corpus.mjs';
@@ -51,14 +52,43 @@ function freePort() {
   });
 }
 
-/** Children's CPU seconds so far (user + system of every waited-for child, from /proc/self/stat). */
-function childCpu() {
+const HZ = 100; // USER_HZ: the unit of /proc times on Linux
+/** Fields after the command name of /proc/PID/stat (index 0 = state, 1 = ppid, 11 = utime, 12 = stime, 13 = cutime, 14 = cstime). */
+function procStat(pid) {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[13]) + Number(f[14])) / 100; // cutime, cstime (fields 16, 17) in USER_HZ (100 on Linux)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return NaN;
+    return null;
+  }
+}
+
+/** Our waited-for children's CPU seconds so far (a procmail's include its spamc's). */
+function childCpu() {
+  const f = procStat('self');
+  return f ? (Number(f[13]) + Number(f[14])) / HZ : NaN;
+}
+
+/** spamd's CPU seconds so far: the parent, its live children, and the children it has reaped. */
+function spamdCpu(pid) {
+  const f = pid && procStat(pid);
+  if (!f) return NaN;
+  let t = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    const g = procStat(p);
+    if (g && g[1] === String(pid)) t += Number(g[11]) + Number(g[12]);
+  }
+  return t / HZ;
+}
+
+/** The machine's CPU jiffies: { busy, total } summed over all cores (first line of /proc/stat). */
+function machineCpu() {
+  try {
+    const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - v[3] - (v[4] ?? 0), total }; // minus idle and iowait
+  } catch {
+    return { busy: NaN, total: NaN };
   }
 }
 
@@ -92,10 +122,17 @@ function makeStack() {
       const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').filter((l) => l.includes('stopped') || l.includes('ERROR'));
       console.log(`  spamd down: ${out.map((l) => l.replace(/^realstack: /, '')).join('; ') || `down.sh exit ${r.status}`}${KEEP ? ` (kept ${dir})` : ''}`);
     },
-    /** spamd's scans so far: "processing message" lines in its log. */
+    /** spamd's scans so far: one "spamd: result:" line per scan in its log (PROCESS from spamc, HEADERS from mda). */
+    pid() {
+      try {
+        return readFileSync(join(dir, 'spamd', 'spamd.pid'), 'utf8').trim();
+      } catch {
+        return null;
+      }
+    },
     scans() {
       try {
-        return (readFileSync(join(dir, 'spamd', 'spamd.log'), 'utf8').match(/spamd: processing message /g) ?? []).length;
+        return (readFileSync(join(dir, 'spamd', 'spamd.log'), 'utf8').match(/ spamd: result: /g) ?? []).length;
       } catch {
         return NaN;
       }
@@ -335,13 +372,17 @@ async function flood(stack, c, corpus, warmCorpus) {
   const landed = list(join(scratch, 'new')).length + list(join(scratch, '.Junk', 'new')).length;
   if (w.error || landed !== 1) return { c, fatal: `warm-up delivery: ${w.error ?? `exit 0 but ${landed} files in ${scratch}`}` };
 
-  const scans0 = stack.scans();
-  const cpu0 = childCpu();
-  const run = await runPool(corpus, PARALLEL, (m) => c.at(c.maildir), c.name);
+  const load = loadavg()[0];
+  const spamdPid = stack.pid();
+  const [scans0, cpu0, sd0, m0] = [stack.scans(), childCpu(), spamdCpu(spamdPid), machineCpu()];
+  const run = await runPool(corpus, PARALLEL, () => c.at(c.maildir), c.name);
+  const m1 = machineCpu();
   const cpu = childCpu() - cpu0;
+  const spamdCpuS = spamdCpu(spamdPid) - sd0;
+  const busy = (100 * (m1.busy - m0.busy)) / (m1.total - m0.total);
   const scans = stack.scans() - scans0;
   const lat = [...run.lat].sort((a, b) => a - b);
-  return { c, ...run, lat, cpu, scans, check: verify(c, corpus) };
+  return { c, ...run, lat, cpu, spamdCpuS, busy, load, scans, check: verify(c, corpus) };
 }
 
 export async function run() {
@@ -426,22 +467,23 @@ async function runFlood(stack) {
       }
       continue;
     }
-    console.log(`  ${c.name}: ${secs(r.wallMs)} s, ${r.failures.length} failed, check ${r.check.ok ? 'ok' : 'FAILED'}`);
+    console.log(`  ${c.name}: ${secs(r.wallMs)} s, ${r.failures.length} failed, check ${r.check.ok ? 'ok' : 'FAILED'} (1-min load average before it: ${r.load.toFixed(2)})`);
   }
   const done = results.filter((r) => !r.fatal);
   const mda = done.find((r) => r.c.name === 'mda');
   const rate = (r) => (corpus.length - r.failures.length) / (r.wallMs / 1000);
-  const rows = [['contender', 'wall s', 'msg/s', 'x mda', 'p50 s', 'p90 s', 'p99 s', 'max s', 'failed', 'INBOX', 'Junk', 'spamd scans', 'child CPU s', 'check']];
+  const rows = [['contender', 'wall s', 'msg/s', 'x mda', 'p50 s', 'p90 s', 'p99 s', 'max s', 'failed', 'INBOX', 'Junk', 'spamd scans', 'CPU s MDA', 'CPU s spamd', 'machine busy', 'check']];
   for (const r of done) {
     const k = r.check;
     rows.push([
       r.c.name, secs(r.wallMs), rate(r).toFixed(1), (rate(r) / rate(mda)).toFixed(2),
       secs(pct(r.lat, 0.5)), secs(pct(r.lat, 0.9)), secs(pct(r.lat, 0.99)), secs(r.lat.at(-1)),
-      `${r.failures.length}/${corpus.length}`, k.inbox, k.junk, r.scans, fmt(r.cpu), k.ok ? 'ok' : 'FAILED',
+      `${r.failures.length}/${corpus.length}`, k.inbox, k.junk, r.scans, fmt(r.cpu), fmt(r.spamdCpuS), `${r.busy.toFixed(0)} %`, k.ok ? 'ok' : 'FAILED',
     ]);
   }
   console.log(`\n${table(rows)}\n`);
   console.log('  msg/s = delivered messages / wall time; x mda = that throughput / mda\'s; latency = spawn to exit of each delivery process;');
+  console.log(`  CPU s MDA = CPU seconds of the delivery processes (procmail's include spamc); CPU s spamd = spamd's; machine busy = all ${cpus().length} cores, anything running.`);
   console.log('  check = every Message-ID exactly once in INBOX/new + .Junk/new, all GTUBE in Junk, every message scanned by spamd, tmp/ empty.');
   for (const r of done) {
     const k = r.check;
@@ -462,9 +504,27 @@ async function runFlood(stack) {
   }
   const locked = done.find((r) => r.c.name.includes('(lock)'));
   const unlocked = done.find((r) => r.c.name.includes('(no lock)'));
-  if (mda && locked) console.log(`\n  mda took ${(locked.wallMs / mda.wallMs).toFixed(1)}x less wall time than procmail + spamc under the lock (${secs(mda.wallMs)} s vs ${secs(locked.wallMs)} s).`);
+  const ms = (r) => (r.cpu * 1000) / corpus.length;
+  console.log('');
+  if (mda && locked) {
+    console.log(`  procmail + spamc under the lock took ${(locked.wallMs / mda.wallMs).toFixed(1)}x mda's wall time (${secs(locked.wallMs)} s vs ${secs(mda.wallMs)} s); p99 latency ${secs(pct(locked.lat, 0.99))} s vs ${secs(pct(mda.lat, 0.99))} s.`);
+  }
   if (locked && unlocked) {
-    console.log(`  without the lockfile procmail + spamc took ${secs(unlocked.wallMs)} s: the lock (waiters poll every SLEEPTIME = 8 s), not spamc, is the bottleneck.`);
+    const verdict = unlocked.wallMs < locked.wallMs / 2 ? ': the lockfile (waiters retry every SLEEPTIME = 8 s), not spamc, is the bottleneck' : '';
+    console.log(`  Without the lockfile procmail + spamc took ${secs(unlocked.wallMs)} s${verdict}.`);
+  }
+  if (mda && unlocked) {
+    console.log(
+      `  Per delivery, outside spamd: mda ${ms(mda).toFixed(0)} CPU-ms (a node process), procmail + spamc ${ms(unlocked).toFixed(0)} CPU-ms; ` +
+        `spamd ${((mda.spamdCpuS * 1000) / corpus.length).toFixed(0)} vs ${((unlocked.spamdCpuS * 1000) / corpus.length).toFixed(0)} CPU-ms per scan.`,
+    );
+  }
+  const busyBefore = done.filter((r) => r.load > cpus().length);
+  if (busyBefore.length) {
+    console.log(
+      `\n  WARNING: other work was running (1-min load average ${busyBefore.map((r) => r.load.toFixed(1)).join(', ')} on ${cpus().length} cores before ` +
+        `${busyBefore.map((r) => r.c.name).join(', ')}): the CPU-bound rows (mda, no lock) are slowed most; rerun on a quiet machine.`,
+    );
   }
   const mdaOk = mda && mda.failures.length === 0 && mda.check.ok;
   if (!mdaOk) console.error('FAILED: mda did not deliver every message exactly once, scanned and routed');

@@ -9,6 +9,7 @@ const SECTIONS = {
   startup: () => import('./startup.mjs'),
   quota: () => import('./quota.mjs'),
   flood: () => import('./flood.mjs'),
+  sieve: () => import('./sieve.mjs'),
 };
 
 const runs = Number(process.env.BENCH_RUNS || 40);

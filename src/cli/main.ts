@@ -1,6 +1,6 @@
 /**
  * The full CLI (yargs) for everything but the per-message hot path: help,
- * `config check`, `quota report|recalc`, `scanners check`, and later `sieve`. Commands are listed
+ * `config check`, `quota report|recalc`, `scanners check`, `sieve check|test`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
  * yargs' own process.exit(1) is switched off: in deliver mode exit 1 would bounce mail.
  */
@@ -10,6 +10,8 @@ import { configCheck, describe as configCheckDescribe } from './commands/config-
 import { quotaRecalc, describe as quotaRecalcDescribe } from './commands/quota-recalc.js';
 import { quotaReport, describe as quotaReportDescribe } from './commands/quota-report.js';
 import { scannersCheck, describe as scannersCheckDescribe } from './commands/scanners-check.js';
+import { sieveCheck, describe as sieveCheckDescribe } from './commands/sieve-check.js';
+import { sieveTest, describe as sieveTestDescribe } from './commands/sieve-test.js';
 import { deliverMain } from './deliver.js';
 import { exitNow, exitWithCode } from './exit.js';
 
@@ -87,7 +89,32 @@ export async function main(argv: string[]): Promise<never> {
         )
         .demandCommand(1, 'name a scanners subcommand: check'),
     )
-    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, scanners check')
+    .command('sieve', 'Sieve script commands', (y) =>
+      y
+        .command(
+          'check <files..>',
+          sieveCheckDescribe,
+          (yy) => yy.positional('files', { type: 'string', array: true, demandOption: true, default: undefined, describe: 'Sieve scripts to compile' }),
+          async (args) => {
+            code = await sieveCheck({ files: args.files });
+          },
+        )
+        .command(
+          'test',
+          sieveTestDescribe,
+          (yy) =>
+            yy
+              .option('script', { type: 'string', array: true, demandOption: true, describe: 'Sieve script (repeat for a chain: before…, user, after…)' })
+              .option('sender', { type: 'string', describe: 'envelope sender (default: Return-Path of the message)' })
+              .option('recipient', { type: 'string', describe: 'envelope recipient (default: Delivered-To of the message)' })
+              .option('config', { type: 'string', describe: 'config file for the [sieve] limits (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
+          async (args) => {
+            code = await sieveTest({ script: args.script, sender: args.sender, recipient: args.recipient, config: args.config });
+          },
+        )
+        .demandCommand(1, 'name a sieve subcommand: check, test'),
+    )
+    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, scanners check, sieve check, sieve test')
     .strict()
     .help()
     .version()

@@ -64,6 +64,10 @@ export interface Config {
     deadlineMs: number;
     /** Largest message accepted, in bytes (after the From_ line is removed). */
     maxMessageSize: number;
+    /** Create a missing Maildir++ folder that a Sieve fileinto names (else: INBOX, unless fileinto :create). */
+    autocreateFolders: boolean;
+    /** The sendmail(1) program for Sieve redirects and vacation replies (argv[0]; never run through a shell). */
+    sendmail: string;
   };
   quota: QuotaSettings & { overQuota: OverQuota };
   locks: {
@@ -90,6 +94,44 @@ export interface Config {
   spam: { folder: string };
   /** Virus handling: quarantine to a folder, discard (exit 0, logged), or deliver marked. */
   virus: { action: 'quarantine' | 'discard' | 'deliver'; folder: string };
+  sieve: SieveSettings;
+}
+
+/** `[sieve]`: the scripts run for every delivery and the limits they run under. */
+export interface SieveSettings {
+  /** The user's script (`~` = home, `%u` = user); '' = none. A missing file means no filtering. */
+  script: string;
+  /** Where the vacation sent-log and duplicate ids live (`~` = home, `%u` = user). */
+  stateDir: string;
+  /** Admin scripts run before / after the user's (Dovecot sieve_before / sieve_after); absolute paths. */
+  before: string[];
+  after: string[];
+  /** Most redirects one message may cause (RFC 5228 §4.2 asks for a limit). */
+  maxRedirects: number;
+  /** Vacation :days is clamped to [min, max] (RFC 5230 §4.1); also bounds :seconds (RFC 6131). */
+  vacationMinDays: number;
+  vacationMaxDays: number;
+  /** Without a configured scanner, spamtest/virustest believe X-Spam-Status / X-Virus-Status in the message. */
+  trustScanHeaders: boolean;
+  /** Larger script files are a compile error (and so: INBOX). */
+  maxScriptSize: number;
+  /** Evaluation steps one delivery may spend across all scripts; beyond it is a runtime error (implicit keep). */
+  maxCpuSteps: number;
+}
+
+export function defaultSieveSettings(): SieveSettings {
+  return {
+    script: '~/.mda/filter.sieve',
+    stateDir: '~/.mda',
+    before: [],
+    after: [],
+    maxRedirects: 4,
+    vacationMinDays: 1, // Pigeonhole's sieve_vacation_min_period
+    vacationMaxDays: 60, // Pigeonhole's sieve_vacation_max_period
+    trustScanHeaders: false,
+    maxScriptSize: 1024 * 1024,
+    maxCpuSteps: 5_000_000,
+  };
 }
 
 export const EMBEDDED_SOURCE = '(embedded defaults)';
@@ -102,6 +144,8 @@ export function defaultConfig(): Config {
       maildir: '~/Maildir',
       deadlineMs: 240_000, // well under Postfix's command_time_limit (1000s), which bounces
       maxMessageSize: 50 * 1024 * 1024,
+      autocreateFolders: true,
+      sendmail: '/usr/sbin/sendmail',
     },
     quota: { storage: 0, messages: 0, grace: 0, overQuota: 'bounce' },
     locks: { timeoutMs: 10_000, staleMs: 60_000 },
@@ -111,6 +155,7 @@ export function defaultConfig(): Config {
     scanning: { breakerFailures: 5, breakerCooldownMs: 60_000, stateDir: '/var/tmp/mda', commitReserveMs: 15_000 },
     spam: { folder: '' },
     virus: { action: 'quarantine', folder: 'Quarantine' },
+    sieve: defaultSieveSettings(),
   };
 }
 

@@ -7,7 +7,7 @@
 import {
   close as fsClose, fstat as fsFstat, fsync as fsFsync, link as fsLink, lstat as fsLstat, mkdir as fsMkdir, open as fsOpen,
   read as fsRead, readdir as fsReaddir, readFile as fsReadFile, rename as fsRename, stat as fsStat, unlink as fsUnlink,
-  write as fsWrite, type Dirent, type Stats,
+  utimes as fsUtimes, write as fsWrite, type Dirent, type Stats,
 } from 'node:fs';
 
 type Cb<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
@@ -46,6 +46,8 @@ export const mkdir = (path: string, mode: number, recursive = false) => done((cb
 export const readdir = (path: string) => call<Dirent[]>((cb) => fsReaddir(path, { withFileTypes: true }, cb));
 export const readdirNames = (path: string) => call<string[]>((cb) => fsReaddir(path, cb));
 export const readFile = (path: string) => call<Buffer>((cb) => fsReadFile(path, cb));
+/** utimes sets atime and mtime, in seconds (fractions allowed). */
+export const utimes = (path: string, atimeS: number, mtimeS: number) => done((cb) => fsUtimes(path, atimeS, mtimeS, cb));
 
 /** write writes once at the current offset (or `position`) and returns the byte count. */
 export const write = (fd: number, buf: Buffer, offset = 0, length = buf.length - offset, position: number | null = null) =>

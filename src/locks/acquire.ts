@@ -57,10 +57,19 @@ function removeIfOurs(path: string, ino: number): void {
 async function tryLock(path: string, staleMs: number): Promise<number | undefined> {
   try {
     const fd = await open(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-    return await withFd(fd, async () => {
-      await writeAll(fd, Buffer.from(`${process.pid} ${hostname()} ${Date.now()}\n`));
-      return (await fstat(fd)).ino;
-    });
+    let ino: number | undefined;
+    try {
+      return await withFd(fd, async () => {
+        ino = (await fstat(fd)).ino;
+        await writeAll(fd, Buffer.from(`${process.pid} ${hostname()} ${Date.now()}\n`));
+        return ino;
+      });
+    } catch (err) {
+      // Created but not taken (ENOSPC writing our pid on a full disk): remove it,
+      // or the empty file would hold the mailbox until it is `stale`.
+      if (ino !== undefined) removeIfOurs(path, ino);
+      throw err;
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }

@@ -10,6 +10,7 @@
 export const LOCK_RANK = {
   commit: 10, // per recipient: quota check → Maildir write → maildirsize append
   'quota-recalc': 20, // rewriting maildirsize (also taken by `mda quota recalc`)
+  'sieve-state': 30, // per user: the Sieve vacation sent-log and duplicate ids (~/.mda/), taken alone after the commit
 } as const;
 
 export type LockKind = keyof typeof LOCK_RANK;

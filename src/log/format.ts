@@ -16,10 +16,18 @@ export interface DeliveryRecord {
   detail?: string;
 }
 
+/**
+ * Longest value kept in a log line. Senders choose Message-ID and addresses;
+ * uncapped, one header (kept up to 256 KiB) made a line syslog truncates or,
+ * past the socket's buffer (~208 KiB), refuses: the delivery went unlogged.
+ */
+export const MAX_LOG_VALUE = 1000;
+
 /** quote makes a value safe for one key=value log line. */
 export function quote(v: string): string {
+  const capped = v.length > MAX_LOG_VALUE ? `${v.slice(0, MAX_LOG_VALUE)}...[${v.length - MAX_LOG_VALUE} more]` : v;
   // eslint-disable-next-line no-control-regex
-  const clean = v.replace(/[\x00-\x1f\x7f]/g, '?');
+  const clean = capped.replace(/[\x00-\x1f\x7f]/g, '?');
   return /^[^\s"=]+$/.test(clean) ? clean : JSON.stringify(clean);
 }
 

@@ -6,7 +6,7 @@
  * Must not: write to stdout/stderr in deliver mode unless the admin chose the
  * stderr target (and then only after the DSN line, see cli/exit.ts).
  */
-import { openSync, write } from 'node:fs';
+import { constants as C, openSync, write } from 'node:fs';
 import type { LogTarget } from '../config/schema.js';
 import { SEVERITY, syslogFrame } from './format.js';
 import { openDatagramSender, type DatagramSender } from './syslog-socket.js';
@@ -48,10 +48,13 @@ export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG
       sink = (_s, msg) => void held.push(`${tag}: ${msg}\n`);
       break;
     case 'file': {
-      // Opened now, before privileges are dropped, so a root-owned log works.
+      // Opened now, before privileges are dropped, so a root-owned log works; never through a
+      // symlink (opened as root, a planted link could aim it anywhere), never blocking on a FIFO.
+      // O_NONBLOCK: a FIFO with no reader would block this synchronous open
+      // forever, where no timer or SIGTERM handler can run (ENXIO instead).
       let fd = -1;
       try {
-        fd = openSync(target.path, 'a', 0o640);
+        fd = openSync(target.path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NONBLOCK | C.O_NOFOLLOW, 0o640);
       } catch {
         fd = -1; // unwritable log: lines are dropped, delivery goes on
       }

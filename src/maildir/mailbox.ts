@@ -2,7 +2,8 @@
  * Checks and creates the recipient's Maildir and Maildir++ folders before a
  * message is spooled: a missing Maildir is created (tmp/new/cur, 0700) as
  * Postfix's own delivery does; one owned by someone else is refused, since
- * writing there would hand the message (or a root-owned file) to the wrong user.
+ * writing there would hand the message (or a root-owned file) to the wrong user,
+ * and so is a world-writable one, where any local user could plant paths.
  * Must not: write messages (spool.ts) or pick outcomes beyond 'unsafe-mailbox'.
  */
 import { close, open, stat } from '../io/fs-async.js';
@@ -19,7 +20,7 @@ async function statOrNull(path: string) {
   }
 }
 
-/** checkOwner refuses a directory that is not ours (or not a directory). */
+/** ensureOwnedDir creates a missing directory and refuses one that is not ours, not a directory, or world-writable. */
 async function ensureOwnedDir(path: string, euid: number, isFolder: boolean): Promise<void> {
   const st = await statOrNull(path);
   if (!st) {
@@ -36,6 +37,11 @@ async function ensureOwnedDir(path: string, euid: number, isFolder: boolean): Pr
     throw new OutcomeError(
       temp('unsafe-mailbox', `${path} is owned by uid ${st.uid}, not by the recipient (uid ${euid})`),
     );
+  }
+  // Anyone could swap its tmp/ or new/ for a symlink or directory of their own and take or drop the mail.
+  if (st.mode & 0o002) {
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+    throw new OutcomeError(temp('unsafe-mailbox', `${path} is world-writable (mode ${mode}); chmod o-w it`));
   }
 }
 

@@ -30,6 +30,9 @@ export class HeadSplitter {
   private truncated = false;
   /** Last bytes of the header seen so far, to find a blank line across chunks. */
   private tail = Buffer.alloc(0);
+  /** Header bytes scanned so far, and where the header ends once found (absolute offsets). */
+  private scanned = 0;
+  private headEnd = -1;
 
   /** feed takes the next chunk of input and returns the bytes to store. */
   feed(chunk: Buffer): Buffer {
@@ -66,10 +69,8 @@ export class HeadSplitter {
 
   head(): Head {
     let header = Buffer.concat(this.headParts, this.headLen);
-    // A CRLF blank line split across chunks can leave its CR behind.
-    if (this.headDone && header.length >= 2 && header[header.length - 1] === 0x0d && header[header.length - 2] === 0x0a) {
-      header = header.subarray(0, header.length - 1);
-    }
+    // A blank line split across chunks leaves its first bytes (a CR) in what was kept already.
+    if (this.headDone && this.headEnd < header.length) header = header.subarray(0, this.headEnd);
     return { fromLine: this.fromLine, header, truncated: this.truncated };
   }
 
@@ -78,11 +79,15 @@ export class HeadSplitter {
     // A blank line ends the header (RFC 5322 §2.1); a message may start with one.
     const joined = Buffer.concat([this.tail, bytes]);
     const offset = this.tail.length;
-    const end = findBlankLine(joined, this.headLen === 0 && offset === 0);
+    // joined starts at the first header byte while the tail holds everything seen (a first chunk of just "\r")
+    const start = this.scanned - offset;
+    const end = findBlankLine(joined, start === 0);
     const upto = end < 0 ? bytes.length : Math.max(0, end - offset);
     this.keep(bytes.subarray(0, upto));
+    this.scanned += bytes.length;
     if (end >= 0) {
       this.headDone = true;
+      this.headEnd = start + end;
       this.tail = Buffer.alloc(0);
     } else {
       this.tail = joined.subarray(Math.max(0, joined.length - 3));

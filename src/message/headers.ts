@@ -44,8 +44,13 @@ export function firstValue(fields: HeaderField[], name: string): string | undefi
   return fields.find((f) => f.name === n)?.value;
 }
 
-/** The value between angle brackets (`<a@b>` → `a@b`, `<>` → ''), else the trimmed text. */
+/**
+ * The value between angle brackets (`<a@b>` → `a@b`, `<>` → ''), else the trimmed text.
+ * indexOf, not /<([^>]*)>/: that regex backtracks quadratically on a sender's
+ * `<<<<…` and blocked the event loop, deadline included, for minutes.
+ */
 export function angleAddress(value: string): string {
-  const m = /<([^>]*)>/.exec(value);
-  return (m ? m[1]! : value).trim();
+  const open = value.indexOf('<');
+  const close = open < 0 ? -1 : value.indexOf('>', open + 1);
+  return (close < 0 ? value : value.slice(open + 1, close)).trim();
 }

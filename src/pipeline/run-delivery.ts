@@ -1,8 +1,9 @@
 /**
  * The delivery story, top to bottom: recipient → privileges → mailbox →
  * spool (stdin → Maildir tmp/) → envelope → early checks → scanners (in
- * parallel, no lock) → routing → commit (under the recipient's lock: quota
- * check → Maildir write → maildirsize append) → outcome.
+ * parallel, no lock) → Sieve (sieve.ts: a plan, or none) → routing → commit
+ * (under the recipient's lock: quota check → Maildir write → maildirsize
+ * append) → outcome.
  * Each step either yields a value or ends the delivery with an Outcome; all
  * policy lives in the named modules. Every thrown error becomes a temporary
  * outcome here, never an exit 1.
@@ -14,6 +15,7 @@ import type { Logger } from '../log/logger.js';
 import { prepareMailbox } from '../maildir/mailbox.js';
 import { folderDir } from '../maildir/names.js';
 import { Spool } from '../maildir/spool.js';
+import { cleanTmpQuietly } from '../maildir/tmp-cleanup.js';
 import { firstValue, parseHeaders } from '../message/headers.js';
 import { classifyError } from '../outcome/classify.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
@@ -21,6 +23,7 @@ import { switchToAccount } from '../privileges/switch-user.js';
 import { quotaFor } from '../quota/limits.js';
 import { commitDelivery } from './commit.js';
 import { scanStage } from './scan.js';
+import { deliverWithSieve, sieveStage } from './sieve.js';
 import { earlyChecks } from './early-checks.js';
 import { buildEnvelope } from './envelope.js';
 import { resolveRecipient } from './recipient.js';
@@ -98,6 +101,20 @@ export async function runDelivery(
       if (isOutcome(scanned)) return (await spool.discard(), scanned);
       spool = scanned.spool;
       facts.scan = scanned.why;
+      // Sieve (src/pipeline/sieve.ts): null when no script applies; then the single-folder commit below runs as before.
+      const sieveInput = {
+        spool, maildir: rcpt.maildir, user: rcpt.user, home: rcpt.home, uid: rcpt.uid, envelope, fromPostfix: head.fromLine !== undefined,
+        verdicts: scanned.verdicts, keepFolder: args.folder ?? '', config, deadline, logger: ctx.logger,
+      };
+      const sieve = await sieveStage(sieveInput);
+      if (sieve) {
+        const outcome = await deliverWithSieve(sieve, sieveInput, quotaFor(config, rcpt.user));
+        if (outcome.kind === 'delivered') {
+          facts.folder = outcome.folder;
+          await cleanTmpQuietly(rcpt.maildir, ctx.logger, deadline.signal);
+        }
+        return outcome;
+      }
       let targetDir = folder.dir;
       if (scanned.folder !== undefined) {
         const routed = folderDir(scanned.folder);
@@ -109,7 +126,10 @@ export async function runDelivery(
 
       // Not raced against the deadline: once linking starts it must finish; a hang here is the watchdog's.
       const { maildir } = rcpt;
-      return await commitDelivery({ maildir, folderDir: targetDir, folder: facts.folder, spool, quota: quotaFor(config, rcpt.user), config, deadline, logger: ctx.logger });
+      const outcome = await commitDelivery({ maildir, folderDir: targetDir, folder: facts.folder, spool, quota: quotaFor(config, rcpt.user), config, deadline, logger: ctx.logger });
+      // Files left in tmp/ by killed deliveries: a stat per delivery, a scan every 8 h (tmp-cleanup.ts). Never throws.
+      if (outcome.kind === 'delivered') await cleanTmpQuietly(maildir, ctx.logger, deadline.signal);
+      return outcome;
     } catch (err) {
       await spool.discard();
       throw err;

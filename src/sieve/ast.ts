@@ -34,6 +34,11 @@ interface NodeBase {
   tags: Record<string, Arg | true>;
   /** Filled by validate.ts: the positional arguments, in order. */
   positional: Arg[];
+  /**
+   * Where the `(` was when the sub-tests came as a test-list (RFC 5228 §8.2), else null.
+   * Lets the validator tell `allof (a, b)` from `allof a`, and `not (a)` from `not a`.
+   */
+  testList: Pos | null;
 }
 
 export interface TestNode extends NodeBase {
@@ -44,7 +49,7 @@ export interface TestNode extends NodeBase {
 
 export interface CommandNode extends NodeBase {
   kind: 'command';
-  /** if/elsif: the condition. */
+  /** if/elsif: the condition (for a test-list written after a command: its first test; the validator refuses it). */
   test: TestNode | null;
   /** if/elsif/else: the block. */
   block: CommandNode[] | null;

@@ -58,7 +58,7 @@ maildir = "~/Mail"
     );
     const c = loadConfig(path);
     expect(c.source).toBe(path);
-    expect(c.delivery).toEqual({ maildir: '/srv/mail/%u/Maildir', deadlineMs: 60_000, maxMessageSize: 1_048_576 });
+    expect(c.delivery).toEqual({ maildir: '/srv/mail/%u/Maildir', deadlineMs: 60_000, maxMessageSize: 1_048_576, autocreateFolders: true, sendmail: '/usr/sbin/sendmail' });
     expect(c.log.target).toEqual({ kind: 'stderr' });
     expect(c.users['bob smith']).toEqual({ maildir: '~/Mail' });
   });
@@ -88,7 +88,7 @@ maildir = "~/Mail"
     const err = configErrorOf(path);
     expect(err.name).toBe('ConfigError');
     expect(err.message.split('\n')).toEqual([
-      `${path}:2: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size)`,
+      `${path}:2: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail)`,
       expect.stringMatching(new RegExp(`^${path}:3: delivery\\.deadline: must be between 1s and 900s`)),
       expect.stringMatching(new RegExp(`^${path}:6: log\\.target: a log file must be an absolute path`)),
     ]);
@@ -199,7 +199,7 @@ describe('configCheck', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err.trimEnd().split('\n')).toEqual([
-      `${path}:1: x: unknown key (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus)`,
+      `${path}:1: x: unknown key (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve)`,
       expect.stringMatching(new RegExp(`^${path}:3: delivery\\.deadline: must be between`)),
     ]);
   });

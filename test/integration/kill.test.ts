@@ -25,6 +25,10 @@ describe('SIGKILL at random moments', () => {
     const cfg = join(t.dir, 'mda.toml');
     writeFileSync(cfg, QUIET_CONFIG);
     const rand = rng(Number(process.env.MDA_KILL_SEED ?? 42));
+    // Kill times scale with how long a delivery takes on this machine right now (a loaded CI box is slow).
+    const probe = [];
+    for (let i = 0; i < 3; i++) probe.push((await runMda(['deliver', '--config', cfg, '--maildir', join(t.dir, 'probe')], { input: 'S: 1\n\nx\n' })).elapsedMs);
+    const typical = probe.sort((a, b) => a - b)[1]!;
     const messages = new Map<string, Buffer>();
     const exits = new Map<string, number | null>();
     const jobs = Array.from({ length: RUNS }, (_, i) => {
@@ -33,7 +37,7 @@ describe('SIGKILL at random moments', () => {
       const body = Buffer.alloc(Math.floor(rand() ** 3 * 2_000_000) + 1, 0x61 + (i % 26));
       const msg = Buffer.concat([Buffer.from(`Message-ID: ${id}\nSubject: k${i}\n\n`), body]);
       messages.set(id, msg);
-      return { id, msg, killAfter: Math.floor(rand() * 250) };
+      return { id, msg, killAfter: Math.floor(rand() * typical * 1.6) };
     });
     let next = 0;
     const worker = async () => {

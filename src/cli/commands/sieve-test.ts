@@ -1,0 +1,110 @@
+/**
+ * `mda sieve test --script FILE [--sender A] [--recipient B] [--config FILE] < message`:
+ * runs scripts over a message exactly as delivery would evaluate them and
+ * prints the plan (folders with flags, redirects, vacation, discard) and the
+ * trace of tests and actions. Stores nothing, sends nothing, writes no state.
+ * For people: exits 0 (plan printed), 1 (compile or runtime error), 2 (usage, unreadable file).
+ */
+import { readFile } from 'node:fs/promises';
+import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
+import { findBlankLine } from '../../message/head-splitter.js';
+import { formatSieveError, type Script } from '../../sieve/ast.js';
+import { compileSieve } from '../../sieve/compile.js';
+import { evaluateSieve } from '../../sieve/evaluate.js';
+import { countBareLf, parseHeaderBlock, SieveMessage } from '../../sieve/message.js';
+import type { SievePlan } from '../../sieve/plan.js';
+import { decodeEncodedWords } from '../../sieve/rfc2047.js';
+import { scanValues } from '../../sieve/scan-values.js';
+import { storeTargets } from '../../sieve/targets.js';
+
+export const describe = 'Run Sieve scripts over a message on stdin and print what would happen (nothing is stored or sent)';
+
+export interface SieveTestArgs {
+  script: string[];
+  sender?: string;
+  recipient?: string;
+  config?: string;
+}
+
+export interface SieveTestIo {
+  out: { write(s: string): unknown };
+  err: { write(s: string): unknown };
+  env: NodeJS.ProcessEnv;
+  stdin: AsyncIterable<Buffer | string>;
+}
+
+const processIo = (): SieveTestIo => ({ out: process.stdout, err: process.stderr, env: process.env, stdin: process.stdin });
+
+export async function sieveTest(args: SieveTestArgs, io: SieveTestIo = processIo()): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(findConfigPath(args.config, io.env));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.err.write(`${err.message}\n`);
+    return 2;
+  }
+  const scripts: Script[] = [];
+  let failed = false;
+  for (const file of args.script) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      io.err.write(`${file}: cannot read: ${(err as Error).message}\n`);
+      return 2;
+    }
+    const compiled = compileSieve(text, file, { maxScriptBytes: config.sieve.maxScriptSize });
+    if ('errors' in compiled) {
+      for (const e of compiled.errors) io.err.write(`${formatSieveError(e)}\n`);
+      failed = true;
+    } else scripts.push(compiled.script);
+  }
+  if (failed) return 1;
+
+  const chunks: Buffer[] = [];
+  for await (const c of io.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  let raw = Buffer.concat(chunks);
+  let fromLine: string | undefined;
+  if (raw.subarray(0, 5).toString('latin1') === 'From ') {
+    const lf = raw.indexOf(0x0a);
+    fromLine = raw.subarray(0, lf < 0 ? raw.length : lf).toString('utf8');
+    raw = lf < 0 ? Buffer.alloc(0) : raw.subarray(lf + 1);
+  }
+  const end = findBlankLine(raw, true);
+  const fields = parseHeaderBlock(end < 0 ? raw : raw.subarray(0, end));
+  const message = new SieveMessage(fields, raw.length + countBareLf(raw, -1), decodeEncodedWords, raw);
+  const returnPath = message.values('return-path')[0]?.replace(/^<|>$/g, '');
+  const sender = args.sender ?? returnPath ?? fromLine?.split(/\s+/)[1]?.replace(/^MAILER-DAEMON$/, '') ?? '';
+  const recipient = args.recipient ?? message.values('delivered-to')[0] ?? '';
+
+  const plan = evaluateSieve(scripts, message, {
+    sender, recipient, originalRecipient: recipient,
+    scan: scanValues({ verdicts: [], scannersConfigured: false, trustScanHeaders: config.sieve.trustScanHeaders, header: (n) => message.values(n) }),
+    mailboxExists: () => false,
+    duplicateSeen: () => false,
+    limits: config.sieve,
+  }, { traceTests: true });
+  io.out.write(render(plan, sender, recipient));
+  return plan.errors.length ? 1 : 0;
+}
+
+/** The plan for people: the trace, then one line per effect. */
+export function render(plan: SievePlan, sender: string, recipient: string): string {
+  const lines = [`envelope: from <${sender}> to <${recipient}>`, 'trace:'];
+  for (const t of plan.trace) lines.push(`  ${t}`);
+  lines.push('result:');
+  for (const e of plan.errors) lines.push(`  runtime error: ${e}`);
+  const targets = storeTargets({ plan, keepFolder: '', spamFolder: '' });
+  const stores = targets.ok ? targets.targets : [];
+  for (const t of stores) {
+    const implicit = plan.keep?.implicit && t.dir === '' ? ' (implicit keep)' : '';
+    lines.push(`  store in ${t.mailbox}${implicit}${t.flags.length ? ` flags ${t.flags.join(' ')}` : ''}${t.create && t.dir !== '' ? ' (create)' : ''}`);
+  }
+  for (const r of plan.redirects) lines.push(`  redirect to <${r.address}>`);
+  const v = plan.vacation;
+  if (v) lines.push(`  vacation reply to <${v.to}> from ${v.from ?? '(recipient)'} subject ${JSON.stringify(v.subject)}, at most once per ${v.periodSeconds}s`);
+  if (stores.length === 0 && plan.redirects.length === 0) lines.push('  discard');
+  if (plan.duplicates.length) lines.push(`  remember ${plan.duplicates.length} duplicate id(s)`);
+  return lines.join('\n') + '\n';
+}

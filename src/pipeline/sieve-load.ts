@@ -1,0 +1,139 @@
+/**
+ * Reads and compiles the scripts of one delivery: [sieve] before, the user's, after. No user script =
+ * no user filtering; a missing admin script is skipped; too large, unreadable or not compiling makes
+ * the chain unusable (the caller delivers without Sieve). Only the user's compiled script is cached
+ * (state_dir): a cache the user can write must not stand in for admin scripts. Must not: evaluate.
+ */
+import { constants as C, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Deadline } from '../deadline/deadline.js';
+import { close, fstat, mkdir, open, read, readFile, rename, stat, unlink, withFd, writeAll } from '../io/fs-async.js';
+import type { Logger } from '../log/logger.js';
+import { formatSieveError, type Script } from '../sieve/ast.js';
+import { compileSieve } from '../sieve/compile.js';
+import { decodeCache, encodeCache, type CacheKey } from '../sieve/script-cache.js';
+
+export type LoadResult =
+  | { kind: 'none' }
+  | { kind: 'scripts'; scripts: Script[] }
+  | { kind: 'error'; errors: string[] };
+
+/** A path from a [sieve] template: `~/` = home, `%u` = user ('' = none). */
+export function userScriptPath(template: string, user: string, home: string): string | undefined {
+  if (template === '') return undefined;
+  const path = template.startsWith('~/') ? home.replace(/\/+$/, '') + template.slice(1) : template;
+  return path.replace(/%u/g, user);
+}
+
+export interface LoadOptions {
+  /** Where the user's compiled script is cached; undefined = no cache. */
+  cacheDir?: string;
+}
+
+export async function loadSieveScripts(config: Config, user: string, home: string, deadline: Deadline, logger: Logger, opts: LoadOptions = {}): Promise<LoadResult> {
+  const s = config.sieve;
+  const userPath = userScriptPath(s.script, user, home);
+  const wanted: Array<{ path: string; admin: boolean }> = [
+    ...s.before.map((path) => ({ path, admin: true })),
+    ...(userPath ? [{ path: userPath, admin: false }] : []),
+    ...s.after.map((path) => ({ path, admin: true })),
+  ];
+  const scripts: Script[] = [];
+  const errors: string[] = [];
+  let userScript = false;
+  for (const w of wanted) {
+    let found: { text?: string; script?: Script; key?: CacheKey } | undefined;
+    try {
+      const cacheFile = !w.admin && opts.cacheDir ? join(opts.cacheDir, 'sieve-cache.json') : undefined;
+      found = await deadline.race(readScript(w.path, s.maxScriptSize, cacheFile));
+    } catch (err) {
+      errors.push(`${w.path}: ${(err as Error).message}`);
+      continue;
+    }
+    if (found === undefined) {
+      if (w.admin) logger.warn(`sieve: admin script ${w.path} does not exist: skipped`);
+      continue;
+    }
+    if (!w.admin) userScript = true;
+    if (found.script) {
+      scripts.push(found.script);
+      continue;
+    }
+    const compiled = compileSieve(found.text!, w.path, { maxScriptBytes: s.maxScriptSize });
+    if ('errors' in compiled) errors.push(...compiled.errors.map(formatSieveError));
+    else {
+      scripts.push(compiled.script);
+      if (found.key && opts.cacheDir) await deadline.race(writeCache(opts.cacheDir, compiled.script, found.key)).catch((err: unknown) => logger.info(`sieve: cache not written: ${(err as Error).message}`));
+    }
+  }
+  if (errors.length) return { kind: 'error', errors };
+  if (scripts.length === 0 || (!userScript && s.before.length + s.after.length === 0)) return { kind: 'none' };
+  return { kind: 'scripts', scripts };
+}
+
+/**
+ * The script's text (or, from the cache, its compiled form), or undefined
+ * when it does not exist; larger than `max` bytes is an error.
+ */
+async function readScript(path: string, max: number, cacheFile: string | undefined): Promise<{ text?: string; script?: Script; key?: CacheKey } | undefined> {
+  let fd: number;
+  try {
+    fd = await open(path, C.O_RDONLY);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+  return withFd(fd, async () => {
+    const st = await fstat(fd);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > max) throw new Error(`script is too large: ${st.size} bytes ([sieve] max_script_size is ${max})`);
+    const key = cacheFile ? { script: identity(st), build: await buildIdentity(), maxScriptSize: max } : undefined;
+    if (cacheFile && key) {
+      const cached = await readFile(cacheFile).then((b) => decodeCache(b.toString('utf8'), key), () => undefined);
+      if (cached && cached.source === path) return { script: cached };
+    }
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = await read(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { text: buf.subarray(0, got).toString('utf8'), key };
+  });
+}
+
+/** A file's identity for the cache key: an edit changes size or mtime, a replacement the inode, a touch the ctime. */
+const identity = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
+
+let build: Promise<string> | undefined;
+/**
+ * The running build: this code file's identity, so an upgraded mda never uses
+ * an AST its predecessor's validator made. In the bundle import.meta.url is a
+ * plain path (scripts/build.mjs); under tests it is a file: URL.
+ */
+function buildIdentity(): Promise<string> {
+  const url = import.meta.url;
+  const file = url.startsWith('file://') ? decodeURIComponent(url.slice('file://'.length)) : url;
+  return (build ??= stat(file).then(identity, () => 'unknown'));
+}
+
+/** Writes the cache whole (tmp + rename): a reader never sees half of it. A failure only costs the next delivery a compile. */
+async function writeCache(dir: string, script: Script, key: CacheKey): Promise<void> {
+  await mkdir(dir, 0o700, true);
+  const target = join(dir, 'sieve-cache.json');
+  const tmp = `${target}.${process.pid}.tmp`;
+  await unlink(tmp).catch(() => undefined);
+  const fd = await open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+  try {
+    await writeAll(fd, Buffer.from(encodeCache(script, key), 'utf8'));
+  } finally {
+    await close(fd);
+  }
+  await rename(tmp, target).catch(async (err: unknown) => {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * After the message is stored: Sieve redirects (envelope sender kept, <> stays <>), the vacation reply
+ * (from <>, once per sender and handle per period, checked and marked under the sieve-state lock) and
+ * the duplicate ids (RFC 7352). Failures are logged and never change the outcome.
+ * Must not: run past the deadline (its budget ends POST_MARGIN_MS before it).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Config } from '../config/schema.js';
+import { monotonicMs, type Deadline } from '../deadline/deadline.js';
+import type { LockOptions } from '../locks/acquire.js';
+import type { Logger } from '../log/logger.js';
+import { readHead } from '../maildir/rewrite.js';
+import type { SievePlan } from '../sieve/plan.js';
+import { leadingReturnPathLength, redirectedFromField } from '../sieve/redirect-rules.js';
+import { sendmail, type SendRequest } from '../sieve/sendmail.js';
+import { isLive, record } from '../sieve/state-log.js';
+import { updateStateLog } from '../sieve/state-store.js';
+import { buildVacationReply } from '../sieve/vacation-reply.js';
+import { vacationKey } from '../sieve/vacation-rules.js';
+import type { Envelope } from './envelope.js';
+
+export interface PostInput {
+  plan: SievePlan;
+  /** The message to redirect: the spool file, still in tmp/. */
+  messagePath: string;
+  eol: '\n' | '\r\n';
+  envelope: Envelope;
+  user: string;
+  home: string;
+  stateDir: string;
+  config: Config;
+  deadline: Deadline;
+  logger: Logger;
+}
+
+/** Post-commit work stops this long before the deadline, so a delivered message is never reported as deferred. */
+const POST_MARGIN_MS = 3_000;
+/** One sendmail run at most (Postfix's sendmail returns as soon as postdrop has queued the mail). */
+const SEND_MS = 30_000;
+const HEAD_READ = 64 * 1024;
+
+export interface PostResult {
+  /** Redirect addresses that sendmail accepted / refused. */
+  sent: string[];
+  failed: string[];
+}
+
+export async function runPostActions(p: PostInput): Promise<PostResult> {
+  const endsAt = monotonicMs() + Math.max(0, p.deadline.remaining() - POST_MARGIN_MS);
+  const left = () => Math.max(0, endsAt - monotonicMs());
+  const result: PostResult = { sent: [], failed: [] };
+  const send = async (req: Omit<SendRequest, 'signal' | 'program' | 'home' | 'user'>): Promise<string | undefined> => {
+    if (left() < 100) return 'no time left before the delivery deadline';
+    const budget = p.deadline.budget(Math.min(SEND_MS, left()), 'sendmail');
+    try {
+      const r = await sendmail({ ...req, program: p.config.delivery.sendmail, home: p.home, user: p.user, signal: budget.signal });
+      return r.ok ? undefined : r.why;
+    } finally {
+      budget.done();
+    }
+  };
+
+  if (p.plan.redirects.length) {
+    const skip = leadingReturnPathLength(await readHead(p.messagePath, HEAD_READ).catch(() => Buffer.alloc(0)));
+    const prefix = redirectedFromField(p.envelope.recipient, p.eol);
+    for (const r of p.plan.redirects) {
+      const why = await send({ sender: p.envelope.sender, recipient: r.address, prefix, file: p.messagePath, fileOffset: skip });
+      if (why) p.logger.warn(`sieve: redirect to <${r.address}> failed: ${why}`);
+      else p.logger.info(`sieve: redirected to <${r.address}>`);
+      (why ? result.failed : result.sent).push(r.address);
+    }
+  }
+
+  const locks = (): LockOptions => ({ timeoutMs: Math.min(p.config.locks.timeoutMs, left()), staleMs: p.config.locks.staleMs, deadline: p.deadline });
+  const now = () => Math.floor(Date.now() / 1000);
+
+  const v = p.plan.vacation;
+  if (v) {
+    try {
+      const key = vacationKey(v.to, v.handle);
+      // Check and mark in one locked step, so two deliveries at once send one reply.
+      const due = await updateStateLog(p.stateDir, 'vacation', locks(), now(), (log) => {
+        if (isLive(log, key, now())) return { changed: false, value: false };
+        if (v.periodSeconds > 0) record(log, key, now() + v.periodSeconds);
+        return { changed: v.periodSeconds > 0, value: true };
+      });
+      if (!due) p.logger.info(`sieve: vacation reply to <${v.to}> already sent within its period`);
+      else {
+        const body = buildVacationReply(v, { now: new Date(), messageId: `<${Date.now().toString(36)}.${randomBytes(8).toString('hex')}@${hostname()}>` });
+        const why = await send({ sender: '', recipient: v.to, body });
+        if (!why) p.logger.info(`sieve: vacation reply sent to <${v.to}>`);
+        else {
+          p.logger.warn(`sieve: vacation reply to <${v.to}> failed: ${why}`);
+          // Not sent, so not remembered: the next message may try again.
+          await updateStateLog(p.stateDir, 'vacation', locks(), now(), (log) => ({ changed: log.delete(key), value: undefined }));
+        }
+      }
+    } catch (err) {
+      p.logger.warn(`sieve: vacation: ${(err as Error).message}`);
+    }
+  }
+
+  if (p.plan.duplicates.length) {
+    await updateStateLog(p.stateDir, 'duplicate', locks(), now(), (log) => {
+      for (const d of p.plan.duplicates) record(log, d.id, now() + d.periodSeconds);
+      return { changed: true, value: undefined };
+    }).catch((err: unknown) => p.logger.warn(`sieve: recording duplicate ids failed: ${(err as Error).message}`));
+  }
+  return result;
+}

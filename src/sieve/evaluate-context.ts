@@ -1,0 +1,140 @@
+/**
+ * What the Sieve evaluator works with: the inputs it is given (SieveEnv),
+ * the state of one run of the script chain and of one script, and the
+ * helpers that read a validated node's arguments (strings with variables
+ * expanded, RFC 5229 §3; match specs, RFC 5228 §2.7). Pure: no I/O.
+ */
+import type { SieveSettings } from '../config/schema.js';
+import type { Arg, CommandNode, Script, TestNode } from './ast.js';
+import { SieveRuntimeError } from './errors.js';
+import type { Comparator, MatchSpec, MatchType, Relation, StepBudget } from './match-api.js';
+import type { SieveMessage } from './message.js';
+import type { FileTarget, VacationReply } from './plan.js';
+import type { ScanValues } from './scan-values.js';
+import { expandVariables, type VariableScope } from './variables.js';
+
+/** Everything the evaluator may know besides the message; it never does I/O itself. */
+export interface SieveEnv {
+  /** Envelope sender ('' = null sender), final and original recipient. */
+  sender: string;
+  recipient: string;
+  originalRecipient: string;
+  /** spamtest / virustest values (scan-values.ts). */
+  scan: ScanValues;
+  /** mailboxexists (RFC 5490), from a folder list read before evaluation. */
+  mailboxExists(name: string): boolean;
+  /** Whether a duplicate-tracking key is recorded and live (RFC 7352), from the state read before evaluation. */
+  duplicateSeen(key: string): boolean;
+  limits: Pick<SieveSettings, 'maxRedirects' | 'vacationMinDays' | 'vacationMaxDays' | 'maxCpuSteps'>;
+}
+
+/** State shared by every script of one chain (before…, user, after…). */
+export interface ChainState {
+  readonly message: SieveMessage;
+  readonly env: SieveEnv;
+  readonly budget: StepBudget;
+  readonly trace: string[];
+  /** fileinto targets by canonical mailbox name, in the order first named. */
+  readonly fileinto: Map<string, FileTarget>;
+  /** Redirect addresses, lower-cased key → address as written. */
+  readonly redirects: Map<string, string>;
+  vacation: { reply: VacationReply; source: string } | null;
+  /** Seen vacation commands, even those that decided not to reply (a second one in a script is an error). */
+  vacationIn: Set<string>;
+  readonly duplicates: Map<string, number>;
+}
+
+/** State of one script's run. */
+export interface ScriptState {
+  readonly script: Script;
+  /** RFC 5228 §2.10.2: true until keep-cancelling actions run. */
+  implicitKeep: boolean;
+  /** An explicit keep, with its flags. */
+  explicitKeep: string[] | null;
+  /** RFC 5229: variables, only when the script requires "variables". */
+  readonly vars: VariableScope | null;
+  matchVars: string[];
+  /** RFC 5232 §3: the internal flags variable. */
+  flags: string[];
+}
+
+export interface Ctx {
+  chain: ChainState;
+  s: ScriptState;
+}
+
+/** A runtime error naming the place in the script (file:line:column). */
+export function runtimeError(ctx: Ctx, node: CommandNode | TestNode, message: string): SieveRuntimeError {
+  return new SieveRuntimeError(`${ctx.s.script.source}:${node.pos.line}:${node.pos.column}: ${node.name}: ${message}`);
+}
+
+/** Expands ${...} when the script requires "variables" (RFC 5229 §3: every string argument is expanded). */
+export function expand(ctx: Ctx, text: string): string {
+  if (!ctx.s.vars) return text;
+  ctx.chain.budget.spend(1 + (text.length >> 6));
+  return expandVariables(text, ctx.s.vars.lookup, ctx.s.matchVars);
+}
+
+/** A string or string-list argument as expanded strings. */
+export function strings(ctx: Ctx, arg: Arg | true | undefined): string[] {
+  if (arg === undefined || arg === true) return [];
+  if (arg.kind === 'string') return [expand(ctx, arg.value)];
+  if (arg.kind === 'list') return arg.items.map((i) => expand(ctx, i.value));
+  return [];
+}
+
+/** One string argument, expanded ('' when absent). */
+export function str(ctx: Ctx, arg: Arg | true | undefined): string {
+  return strings(ctx, arg)[0] ?? '';
+}
+
+export function num(arg: Arg | true | undefined): number | undefined {
+  return arg !== undefined && arg !== true && arg.kind === 'number' ? arg.value : undefined;
+}
+
+export const hasTag = (node: CommandNode | TestNode, tag: string): boolean => Object.hasOwn(node.tags, tag);
+export const tag = (node: CommandNode | TestNode, name: string): Arg | true | undefined => (hasTag(node, name) ? node.tags[name] : undefined);
+
+const MATCH_TYPES: readonly MatchType[] = ['is', 'contains', 'matches', 'regex', 'value', 'count'];
+const RELATIONS: readonly Relation[] = ['gt', 'ge', 'lt', 'le', 'eq', 'ne'];
+const COMPARATORS: readonly Comparator[] = ['i;octet', 'i;ascii-casemap', 'i;ascii-numeric'];
+
+/** matchSpec reads MATCH-TYPE (default :is) and COMPARATOR (default i;ascii-casemap), RFC 5228 §2.7.1/§2.7.3. */
+export function matchSpec(ctx: Ctx, node: TestNode): MatchSpec {
+  const type = MATCH_TYPES.find((t) => hasTag(node, t)) ?? 'is';
+  const comparatorName = hasTag(node, 'comparator') ? str(ctx, tag(node, 'comparator')).toLowerCase() : 'i;ascii-casemap';
+  const comparator = COMPARATORS.find((c) => c === comparatorName);
+  if (!comparator) throw runtimeError(ctx, node, `unknown comparator ${JSON.stringify(comparatorName)}`);
+  if (type !== 'value' && type !== 'count') return { type, comparator };
+  const relName = str(ctx, tag(node, type)).toLowerCase();
+  const relation = RELATIONS.find((r) => r === relName);
+  if (!relation) throw runtimeError(ctx, node, `unknown relational operator ${JSON.stringify(relName)} (RFC 5231 §5)`);
+  return { type, relation, comparator };
+}
+
+/** Sieve flag lists (RFC 5232 §2): space-separated, duplicates dropped; system flags compare case-insensitively. */
+export function flagList(items: readonly string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    for (const f of item.split(/\s+/)) {
+      if (f === '') continue;
+      const key = f.startsWith('\\') ? f.toLowerCase() : f;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(f.startsWith('\\') ? canonicalSystemFlag(f) : f);
+    }
+  }
+  return out;
+}
+
+const SYSTEM_FLAGS = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft', '\\Recent'];
+function canonicalSystemFlag(f: string): string {
+  return SYSTEM_FLAGS.find((s) => s.toLowerCase() === f.toLowerCase()) ?? f;
+}
+
+/** A short description of a node for the trace: `header :contains` etc. */
+export function describeNode(node: CommandNode | TestNode): string {
+  const tags = Object.keys(node.tags).map((t) => `:${t}`);
+  return [node.name, ...tags].join(' ');
+}

@@ -1,0 +1,176 @@
+/**
+ * A small MIME walker for the body test (RFC 5173): a size-capped message into its leaf parts
+ * (RFC 2046 §5.1 boundaries, message/rfc822 descended into), transfer encoding undone (RFC 2045
+ * §6.7-6.8), charset decoded. Bounded in depth and parts; bad input gives fewer parts, never an error.
+ * Pure: no I/O.
+ */
+
+export interface MimePart {
+  /** Lower-cased `type/subtype`; text/plain when absent (RFC 2045 §5.2). */
+  type: string;
+  /** The decoded content as text. */
+  text: string;
+}
+
+const MAX_DEPTH = 10;
+const MAX_PARTS = 200;
+
+/** splitHead splits an entity at its first blank line (LF or CRLF). */
+export function splitHead(entity: Buffer): { head: string; body: Buffer } {
+  for (let i = entity.indexOf(0x0a); i >= 0; i = entity.indexOf(0x0a, i + 1)) {
+    if (i === 0) return { head: '', body: entity.subarray(1) };
+    const next = entity[i + 1];
+    if (next === 0x0a) return { head: entity.subarray(0, i).toString('latin1'), body: entity.subarray(i + 2) };
+    if (next === 0x0d && entity[i + 2] === 0x0a) return { head: entity.subarray(0, i).toString('latin1'), body: entity.subarray(i + 3) };
+  }
+  if (entity[0] === 0x0d && entity[1] === 0x0a) return { head: '', body: entity.subarray(2) };
+  return { head: entity.toString('latin1'), body: Buffer.alloc(0) };
+}
+
+/** One header field's unfolded value from a raw head (first occurrence), or undefined. */
+export function fieldOf(head: string, name: string): string | undefined {
+  const re = new RegExp(`^${name}[ \\t]*:(.*(?:\\r?\\n[ \\t].*)*)`, 'im');
+  const m = re.exec(head);
+  return m ? m[1]!.replace(/\r?\n/g, '').trim() : undefined;
+}
+
+/** parseContentType reads `type/subtype; name=value...` (RFC 2045 §5.1), parameters lower-cased by name. */
+export function parseContentType(value: string | undefined): { type: string; params: Map<string, string> } {
+  const params = new Map<string, string>();
+  if (!value) return { type: 'text/plain', params };
+  const [first, ...rest] = splitParams(value);
+  const type = (first ?? '').trim().toLowerCase();
+  for (const p of rest) {
+    const eq = p.indexOf('=');
+    if (eq < 0) continue;
+    let v = p.slice(eq + 1).trim();
+    if (v.startsWith('"')) v = v.slice(1, v.endsWith('"') ? -1 : undefined).replace(/\\(.)/g, '$1');
+    params.set(p.slice(0, eq).trim().toLowerCase(), v);
+  }
+  return { type: /^[^\s/]+\/[^\s/]+$/.test(type) ? type : 'text/plain', params };
+}
+
+/** Splits on ';' outside quoted strings. */
+function splitParams(v: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if (c === '\\' && quoted) {
+      cur += c + (v[i + 1] ?? '');
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+      cur += c;
+    } else if (c === ';' && !quoted) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** decodeTransfer undoes base64 and quoted-printable; 7bit/8bit/binary and unknown encodings pass as they are. */
+export function decodeTransfer(body: Buffer, encoding: string | undefined): Buffer {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  if (enc === 'base64') return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+  if (enc === 'quoted-printable') {
+    const s = body.toString('latin1').replace(/[ \t]+(\r?\n)/g, '$1').replace(/=\r?\n/g, '');
+    const out: number[] = [];
+    for (let i = 0; i < s.length; i++) {
+      const hex = s[i] === '=' ? /^[0-9A-Fa-f]{2}/.exec(s.slice(i + 1, i + 3)) : null;
+      if (hex) {
+        out.push(parseInt(hex[0], 16));
+        i += 2;
+      } else out.push(s.charCodeAt(i) & 0xff);
+    }
+    return Buffer.from(out);
+  }
+  return body;
+}
+
+/** toText decodes bytes in `charset` (default us-ascii read as UTF-8, which is its superset); unknown charsets as UTF-8. */
+export function toText(bytes: Buffer, charset: string | undefined): string {
+  const cs = (charset ?? 'utf-8').trim().toLowerCase();
+  try {
+    return new TextDecoder(cs === 'us-ascii' || cs === 'ascii' ? 'utf-8' : cs).decode(bytes);
+  } catch {
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+}
+
+/** splitMultipart returns the body parts between `--boundary` lines (RFC 2046 §5.1.1), without preamble and epilogue. */
+export function splitMultipart(body: Buffer, boundary: string): Buffer[] {
+  const text = body.toString('latin1');
+  const delim = `--${boundary}`;
+  const parts: Buffer[] = [];
+  let start = -1;
+  let pos = 0;
+  while (pos <= text.length) {
+    const at = text.indexOf(delim, pos);
+    if (at < 0) break;
+    const lineStart = at === 0 || text[at - 1] === '\n';
+    pos = at + delim.length;
+    if (!lineStart) continue;
+    const closing = text.startsWith('--', pos);
+    // The CRLF before a boundary belongs to the boundary (§5.1.1).
+    if (start >= 0) {
+      let end = at;
+      if (text[end - 1] === '\n') end--;
+      if (text[end - 1] === '\r') end--;
+      parts.push(body.subarray(start, Math.max(start, end)));
+    }
+    if (closing) return parts;
+    const eol = text.indexOf('\n', pos);
+    if (eol < 0) return parts;
+    start = eol + 1;
+    if (parts.length >= MAX_PARTS) return parts;
+  }
+  if (start >= 0 && start < body.length) parts.push(body.subarray(start)); // no closing delimiter: take the rest
+  return parts;
+}
+
+/**
+ * mimeParts walks a whole message (header + body) into its leaf parts in
+ * order. A multipart's own entry is listed too (with its preamble/epilogue
+ * dropped, so its text is ''), because `body :content "multipart"` may name it.
+ */
+export function mimeParts(message: Buffer): MimePart[] {
+  const out: MimePart[] = [];
+  walk(message, out, 0, 'text/plain');
+  return out;
+}
+
+function walk(entity: Buffer, out: MimePart[], depth: number, defaultType: string): void {
+  if (out.length >= MAX_PARTS) return;
+  const { head, body } = splitHead(entity);
+  const rawType = fieldOf(head, 'content-type');
+  const ct = rawType ? parseContentType(rawType) : { type: defaultType, params: new Map<string, string>() };
+  const boundary = ct.params.get('boundary');
+  if (ct.type.startsWith('multipart/') && boundary && depth < MAX_DEPTH) {
+    out.push({ type: ct.type, text: '' });
+    // RFC 2046 §5.1.5: the parts of multipart/digest default to message/rfc822.
+    const inner = ct.type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
+    for (const part of splitMultipart(body, boundary)) walk(part, out, depth + 1, inner);
+    return;
+  }
+  if (ct.type === 'message/rfc822' && depth < MAX_DEPTH) {
+    out.push({ type: ct.type, text: '' });
+    walk(decodeTransfer(body, fieldOf(head, 'content-transfer-encoding')), out, depth + 1, 'text/plain');
+    return;
+  }
+  const bytes = decodeTransfer(body, fieldOf(head, 'content-transfer-encoding'));
+  out.push({ type: ct.type, text: ct.type.startsWith('text/') ? toText(bytes, ct.params.get('charset')) : bytes.toString('latin1') });
+}
+
+/**
+ * contentTypeMatches: RFC 5173 §5.2: "" matches every part, `type` every
+ * subtype of it, `type/subtype` exactly; case-insensitive.
+ */
+export function contentTypeMatches(partType: string, wanted: string): boolean {
+  const w = wanted.trim().toLowerCase();
+  if (w === '') return true;
+  return w.includes('/') ? partType === w : partType.split('/')[0] === w;
+}
