@@ -76,3 +76,34 @@ export function onlyMessage(maildirNew: string): { name: string; bytes: Buffer }
   if (files.length !== 1) throw new Error(`expected one message in ${maildirNew}, found ${files.length}: ${files.join(', ')}`);
   return { name: files[0]!, bytes: readFileSync(join(maildirNew, files[0]!)) };
 }
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  elapsedMs: number;
+}
+
+/** runCli runs an admin command (`node bin/mda <args>`) with stdout and stderr kept apart and a hard timeout. */
+export function runCli(args: string[], opts: { cwd?: string; hardTimeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [MDA, ...args], {
+      cwd: opts.cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: process.env.USER ?? 'root' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const hard = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mda ${args.join(' ')} did not exit; stderr: ${stderr}`));
+    }, opts.hardTimeoutMs ?? 20_000);
+    child.on('close', (code) => {
+      clearTimeout(hard);
+      resolvePromise({ code, stdout, stderr, elapsedMs: performance.now() - started });
+    });
+  });
+}

@@ -3,11 +3,10 @@
  * Maildirs of real files named `...,S=<n>` with maildirsize files that are
  * fresh, stale, missing or wrong. Needs a built dist/ (`npm run build`).
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MDA, tempDir } from '../helpers/run-mda.js';
+import { runCli, tempDir } from '../helpers/run-mda.js';
 
 interface Run {
   code: number | null;
@@ -16,26 +15,10 @@ interface Run {
 }
 
 /** mda runs `node bin/mda quota ...` with stdout and stderr kept apart. */
-function mda(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MDA, 'quota', ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: process.env.USER ?? 'root' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const hard = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mda quota ${args.join(' ')} did not exit; stderr: ${stderr}`));
-    }, 20_000);
-    child.on('close', (code) => {
-      clearTimeout(hard);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const mda = async (args: string[]): Promise<Run> => {
+  const { code, stdout, stderr } = await runCli(['quota', ...args]);
+  return { code, stdout, stderr };
+};
 
 let t: ReturnType<typeof tempDir>;
 let mail: string;

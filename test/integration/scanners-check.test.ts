@@ -4,7 +4,6 @@
  * PONG, one that never answers (the ping's budget ends it), and breaker state
  * read from the shared store. Needs a built dist/ (`npm run build`).
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { circuitText, exitStatus, formatRows, type CheckRow } from '../../src/cl
 import type { ScannerConfig } from '../../src/config/schema.js';
 import { writeBreaker } from '../../src/scanners/breaker-store.js';
 import { breakerKey } from '../../src/scanners/run-scanners.js';
-import { MDA, tempDir } from '../helpers/run-mda.js';
+import { runCli, tempDir } from '../helpers/run-mda.js';
 
 interface Run {
   code: number | null;
@@ -22,27 +21,7 @@ interface Run {
   elapsedMs: number;
 }
 
-function check(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [MDA, 'scanners', 'check', ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: process.env.USER ?? 'root' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const hard = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mda scanners check did not exit; stderr: ${stderr}`));
-    }, 20_000);
-    child.on('close', (code) => {
-      clearTimeout(hard);
-      resolve({ code, stdout, stderr, elapsedMs: performance.now() - started });
-    });
-  });
-}
+const check = (args: string[]): Promise<Run> => runCli(['scanners', 'check', ...args]);
 
 /** listen starts a TCP server on a free loopback port. */
 async function listen(onConn: (s: Socket) => void): Promise<{ server: Server; port: number }> {

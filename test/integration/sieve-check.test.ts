@@ -2,12 +2,11 @@
  * `mda sieve check` through the built binary: OK lines on stdout, every error as
  * file:line:col: message on stderr, exit 0 / 1 / 2. Needs a built dist/ (`npm run build`).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sieveCheck } from '../../src/cli/commands/sieve-check.js';
-import { MDA, tempDir } from '../helpers/run-mda.js';
+import { runCli, tempDir } from '../helpers/run-mda.js';
 
 interface Run {
   code: number | null;
@@ -15,27 +14,7 @@ interface Run {
   stderr: string;
 }
 
-function mda(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MDA, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: process.env.USER ?? 'root' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const hard = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`mda ${args.join(' ')} did not exit; stderr: ${stderr}`));
-    }, 20_000);
-    child.on('close', (code) => {
-      clearTimeout(hard);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const mda = (args: string[], cwd: string): Promise<Run> => runCli(args, { cwd });
 
 const GOOD = 'require ["fileinto", "vacation"];\nif header :contains "subject" "[list]" {\n  fileinto "Lists";\n}\nvacation :days 3 "away";\n';
 const BAD = 'require "fileinto";\nfileinto "frop"\nkeep;\nif size :over :under 1M { stop; }\nreject "no";\n';
