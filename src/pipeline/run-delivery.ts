@@ -23,7 +23,8 @@ import { switchToAccount } from '../privileges/switch-user.js';
 import { quotaFor } from '../quota/limits.js';
 import { commitDelivery } from './commit.js';
 import { scanStage } from './scan.js';
-import { deliverWithSieve, sieveStage } from './sieve.js';
+import { userScriptPath } from '../sieve/script-path.js';
+import { stat } from '../io/fs-async.js';
 import { earlyChecks } from './early-checks.js';
 import { buildEnvelope } from './envelope.js';
 import { resolveRecipient } from './recipient.js';
@@ -58,6 +59,26 @@ export interface DeliveryFacts {
 }
 
 const isOutcome = (v: object): v is Outcome => 'kind' in v;
+
+/**
+ * The Sieve interpreter loads only when a script can apply: admin scripts are
+ * configured, or the user's script file exists (absent = no filtering). Most
+ * deliveries then skip ~150 KB of code at start-up.
+ */
+async function sieveIfAny(config: Config, user: string, home: string) {
+  const s = config.sieve;
+  if (s.before.length === 0 && s.after.length === 0) {
+    const path = userScriptPath(s.script, user, home);
+    if (path === undefined) return null;
+    try {
+      await stat(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      // anything else (EACCES...) is the Sieve loader's to report
+    }
+  }
+  return import('./sieve.js');
+}
 
 /** Scanner code (net, dns, child_process) loads only when scanners are configured: startup is the hot path. */
 async function scannerFactory(config: Config): Promise<(cfg: ScannerConfig) => ScannerClient> {
@@ -106,9 +127,10 @@ export async function runDelivery(
         spool, maildir: rcpt.maildir, user: rcpt.user, home: rcpt.home, uid: rcpt.uid, envelope, fromPostfix: head.fromLine !== undefined,
         verdicts: scanned.verdicts, keepFolder: args.folder ?? '', config, deadline, logger: ctx.logger,
       };
-      const sieve = await sieveStage(sieveInput);
-      if (sieve) {
-        const outcome = await deliverWithSieve(sieve, sieveInput, quotaFor(config, rcpt.user));
+      const sieveCode = await sieveIfAny(config, rcpt.user, rcpt.home);
+      const sieve = sieveCode ? await sieveCode.sieveStage(sieveInput) : null;
+      if (sieveCode && sieve) {
+        const outcome = await sieveCode.deliverWithSieve(sieve, sieveInput, quotaFor(config, rcpt.user));
         if (outcome.kind === 'delivered') {
           facts.folder = outcome.folder;
           await cleanTmpQuietly(rcpt.maildir, ctx.logger, deadline.signal);

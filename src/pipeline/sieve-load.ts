@@ -19,12 +19,8 @@ export type LoadResult =
   | { kind: 'scripts'; scripts: Script[] }
   | { kind: 'error'; errors: string[] };
 
-/** A path from a [sieve] template: `~/` = home, `%u` = user ('' = none). */
-export function userScriptPath(template: string, user: string, home: string): string | undefined {
-  if (template === '') return undefined;
-  const path = template.startsWith('~/') ? home.replace(/\/+$/, '') + template.slice(1) : template;
-  return path.replace(/%u/g, user);
-}
+export { userScriptPath } from '../sieve/script-path.js';
+import { userScriptPath } from '../sieve/script-path.js';
 
 export interface LoadOptions {
   /** Where the user's compiled script is cached; undefined = no cache. */
