@@ -12,6 +12,7 @@ import { formatDelivery } from '../log/format.js';
 import { createLogger } from '../log/logger.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { runDelivery, type DeliveryArgs, type DeliveryFacts } from '../pipeline/run-delivery.js';
+import { fsIdle } from '../io/fs-async.js';
 import { exitNow, installSafetyNets, report } from './exit.js';
 
 export const DELIVER_OPTIONS = {
@@ -97,6 +98,15 @@ export async function deliverMain(argv: string[]): Promise<never> {
   const flush = deadline.budget(LOG_FLUSH_MS, 'logging');
   await deadline.race(logger.flush(), flush.signal).catch(() => undefined); // slow logs never hold a delivery
   flush.done();
+  // A stage abandoned at the deadline or a signal may leave a filesystem call in the thread pool;
+  // let it finish (microseconds, normally) so exitNow need not die by SIGKILL. After an abort the
+  // watchdog bounds this wait; otherwise a budget does.
+  if (deadline.signal.aborted) await fsIdle();
+  else {
+    const drain = deadline.budget(LOG_FLUSH_MS, 'filesystem calls');
+    await deadline.race(fsIdle(), drain.signal).catch(() => undefined);
+    drain.done();
+  }
   return exitNow(outcome);
 }
 

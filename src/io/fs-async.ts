@@ -18,13 +18,16 @@ type Cb<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
  * thread forever (tested), so cli/exit.ts must know.
  */
 let inFlight = 0;
+const idleWaiters: Array<() => void> = [];
 export const fsOpsInFlight = (): number => inFlight;
+/** Resolves once no call is in the thread pool (at once when none is); callers bound the wait. */
+export const fsIdle = (): Promise<void> => (inFlight === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r)));
 
 const call = <T>(fn: (cb: Cb<T>) => void): Promise<T> => {
   inFlight++;
   return new Promise((resolve, reject) =>
     fn((err, value) => {
-      inFlight--;
+      if (--inFlight === 0 && idleWaiters.length) for (const w of idleWaiters.splice(0)) w();
       if (err) reject(err);
       else resolve(value);
     }),

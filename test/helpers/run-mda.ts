@@ -107,3 +107,21 @@ export function runCli(args: string[], opts: { cwd?: string; hardTimeoutMs?: num
     });
   });
 }
+
+/**
+ * trackPeakRss polls a child's VmHWM (peak resident set) until it exits;
+ * the returned function reads the highest value seen, in KiB.
+ */
+export function trackPeakRss(child: ChildProcess, everyMs = 10): () => number {
+  let peakKb = 0;
+  const poll = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      clearInterval(poll); // the process is gone
+    }
+  }, everyMs);
+  child.on('close', () => clearInterval(poll));
+  return () => peakKb;
+}

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listDir, runMda, tempDir } from '../helpers/run-mda.js';
+import { listDir, runMda, tempDir, trackPeakRss } from '../helpers/run-mda.js';
 
 const STUB = fileURLToPath(new URL('../fixtures/sieve/stub-sendmail.sh', import.meta.url));
 const DEADLINE_S = 20;
@@ -41,24 +41,14 @@ const message = (extraHeaders = '', body = 'Hi Bob.') =>
 
 /** Delivers, polling peak RSS; returns the result and the peak in MB. */
 async function deliver(input: string) {
-  let peakKb = 0;
+  let peak = () => 0;
   const r = await runMda(['deliver', '--config', join(t.dir, 'mda.toml'), '--maildir', md], {
     input,
     env: { PATH: process.env.PATH, HOME: home, USER: process.env.USER ?? 'root' },
     hardTimeoutMs: (DEADLINE_S + 15) * 1000,
-    onSpawn: (c) => {
-      const poll = setInterval(() => {
-        try {
-          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8'));
-          if (m) peakKb = Math.max(peakKb, Number(m[1]));
-        } catch {
-          clearInterval(poll);
-        }
-      }, 10);
-      c.on('close', () => clearInterval(poll));
-    },
+    onSpawn: (c) => (peak = trackPeakRss(c)),
   });
-  return { ...r, peakMb: peakKb / 1024 };
+  return { ...r, peakMb: peak() / 1024 };
 }
 
 /** Exactly one stored copy in the whole Maildir (any folder), and nothing outside it. */

@@ -5,7 +5,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { QUIET_CONFIG, listDir, onlyMessage, runMda, tempDir } from '../helpers/run-mda.js';
+import { QUIET_CONFIG, listDir, onlyMessage, runMda, tempDir, trackPeakRss } from '../helpers/run-mda.js';
 
 let t: ReturnType<typeof tempDir>;
 let md: string;
@@ -202,20 +202,12 @@ describe('large messages stream with flat memory', () => {
     writeFileSync(cfg, QUIET_CONFIG + '[delivery]\nmax_message_size = "300M"\n');
     const { createHash } = await import('node:crypto');
     const hash = createHash('sha256');
-    let peakKb = 0;
+    let peak = () => 0;
     const r = await runMda(['deliver', '--config', cfg, '--maildir', md], {
       keepStdinOpen: true,
       hardTimeoutMs: 110_000,
       onSpawn: (c) => {
-        const poll = setInterval(() => {
-          try {
-            const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8'));
-            if (m) peakKb = Math.max(peakKb, Number(m[1]));
-          } catch {
-            clearInterval(poll);
-          }
-        }, 20);
-        c.on('close', () => clearInterval(poll));
+        peak = trackPeakRss(c, 20);
         const line = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n\x00\xff'.repeat(1024), 'latin1');
         let sent = 0;
         const total = 200 * 1024 * 1024;
@@ -239,7 +231,7 @@ describe('large messages stream with flat memory', () => {
     const name = listDir(join(md, 'new'))[0]!;
     const stored = createHash('sha256').update(readFileSync(join(md, 'new', name))).digest('hex');
     expect(stored).toBe(hash.digest('hex'));
-    expect(peakKb).toBeGreaterThan(0);
-    expect(peakKb).toBeLessThan(100 * 1024);
+    expect(peak()).toBeGreaterThan(0);
+    expect(peak()).toBeLessThan(100 * 1024);
   });
 });
