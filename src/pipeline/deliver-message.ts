@@ -5,8 +5,9 @@
  * owner allow (Dovecot lmtp-local.c does the same), else a copy with that
  * recipient's own prepended fields; then each copy's story runs concurrently
  * (deliver-copy.ts) and every recipient gets its own outcome.
- * Privileges: recipients are committed with this process's uid; one of another
- * uid is refused (a root front end hands such work to a per-uid worker).
+ * Privileges: a recipient is committed with its own uid, gid and groups: those
+ * of this process's uid here, any other uid by that uid's worker process
+ * (session/uid-workers.ts); never by a process-wide setuid mid-flight.
  * Must not: read input, exit, or change privileges.
  */
 import { composeSpool } from '../maildir/rewrite.js';
@@ -16,6 +17,7 @@ import { MAX_HEAD_KEPT } from '../message/head-splitter.js';
 import { parseHeaders } from '../message/headers.js';
 import { classifyError } from '../outcome/classify.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
+import type { Account } from '../privileges/accounts.js';
 import type { Session } from '../session/session.js';
 import { deliverCopy, type DeliveryFacts } from './deliver-copy.js';
 import type { Envelope } from './envelope.js';
@@ -44,33 +46,56 @@ export interface RecipientResult {
   facts: DeliveryFacts;
 }
 
-const isOutcome = (v: object): v is Outcome => 'kind' in v;
-
-/** deliverMessage gives every recipient its own outcome; it never throws. */
-export async function deliverMessage(s: Session, msg: SpooledMessage, rcpts: readonly MessageRecipient[]): Promise<RecipientResult[]> {
-  await msg.spool.seal();
-  return Promise.all(rcpts.map(async (r) => {
-    const facts: DeliveryFacts = { user: r.user, sender: r.envelope.sender, recipient: r.envelope.recipient };
-    try {
-      return { user: r.user, outcome: await deliverTo(s, msg, r, facts), facts };
-    } catch (err) {
-      return { user: r.user, outcome: classifyError(err), facts };
-    }
-  }));
+/** Hands recipients of another uid to that uid's worker (session/uid-workers.ts). */
+export interface UidRunner {
+  deliver(s: Session, account: Account, msg: SpooledMessage, rcpts: MessageRecipient[]): Promise<RecipientResult[]>;
 }
 
-async function deliverTo(s: Session, msg: SpooledMessage, r: MessageRecipient, facts: DeliveryFacts): Promise<Outcome> {
-  const { deadline } = s;
-  const rcpt = await deadline.race(resolveRecipient({ user: r.user }, s.config, s.env, deadline.signal));
-  if (isOutcome(rcpt)) return rcpt;
-  if (rcpt.switchTo) return temp('system', `${r.user} is uid ${rcpt.uid}: deliveries to other users need a per-uid worker`);
-  await deadline.race(prepareMailbox(rcpt.maildir, '', rcpt.uid));
-  const spool = await deadline.race(materialize(s, msg, rcpt, r.prepend));
-  const header = r.prepend?.length ? Buffer.concat([r.prepend, msg.header]).subarray(0, MAX_HEAD_KEPT) : msg.header;
-  facts.size = spool.bytes;
-  return deliverCopy(s, {
-    rcpt, spool, header, fromPostfix: false, fields: parseHeaders(header), envelope: r.envelope, keepFolder: r.folder ?? '', facts,
-  });
+const isOutcome = (v: object): v is Outcome => 'kind' in v;
+const factsOf = (r: MessageRecipient): DeliveryFacts => ({ user: r.user, sender: r.envelope.sender, recipient: r.envelope.recipient });
+
+/** deliverMessage gives every recipient its own outcome, in order; it never throws. */
+export async function deliverMessage(s: Session, msg: SpooledMessage, rcpts: readonly MessageRecipient[], workers?: UidRunner): Promise<RecipientResult[]> {
+  const results: RecipientResult[] = new Array(rcpts.length);
+  const settle = (i: number, outcome: Outcome, facts = factsOf(rcpts[i]!)) => (results[i] = { user: rcpts[i]!.user, outcome, facts });
+  try {
+    await msg.spool.seal();
+    const resolved = await Promise.all(rcpts.map((r) => s.deadline.race(resolveRecipient({ user: r.user }, s.config, s.env, s.deadline.signal)).catch(classifyError)));
+    const byUid = new Map<number, { account: Account; idx: number[] }>();
+    const here: Promise<unknown>[] = [];
+    resolved.forEach((rcpt, i) => {
+      if (isOutcome(rcpt)) return settle(i, rcpt);
+      if (!rcpt.switchTo) return here.push(deliverTo(s, msg, rcpts[i]!, rcpt).then((r) => (results[i] = r)));
+      const group = byUid.get(rcpt.uid) ?? { account: rcpt.switchTo, idx: [] };
+      group.idx.push(i);
+      byUid.set(rcpt.uid, group);
+    });
+    const there = [...byUid.values()].map(async ({ account, idx }) => {
+      if (!workers) return idx.forEach((i) => settle(i, temp('system', `${rcpts[i]!.user} is uid ${account.uid}: deliveries to other users need a per-uid worker`)));
+      const got = await workers.deliver(s, account, msg, idx.map((i) => rcpts[i]!));
+      idx.forEach((i, k) => (results[i] = got[k] ?? { user: rcpts[i]!.user, outcome: temp('system', 'worker gave no outcome'), facts: factsOf(rcpts[i]!) }));
+    });
+    await Promise.all([...here, ...there]);
+  } catch (err) {
+    rcpts.forEach((_, i) => results[i] ?? settle(i, classifyError(err)));
+  }
+  return results;
+}
+
+async function deliverTo(s: Session, msg: SpooledMessage, r: MessageRecipient, rcpt: Recipient): Promise<RecipientResult> {
+  const facts = factsOf(r);
+  try {
+    await s.deadline.race(prepareMailbox(rcpt.maildir, '', rcpt.uid));
+    const spool = await s.deadline.race(materialize(s, msg, rcpt, r.prepend));
+    const header = r.prepend?.length ? Buffer.concat([r.prepend, msg.header]).subarray(0, MAX_HEAD_KEPT) : msg.header;
+    facts.size = spool.bytes;
+    const outcome = await deliverCopy(s, {
+      rcpt, spool, header, fromPostfix: false, fields: parseHeaders(header), envelope: r.envelope, keepFolder: r.folder ?? '', facts,
+    });
+    return { user: r.user, outcome, facts };
+  } catch (err) {
+    return { user: r.user, outcome: classifyError(err), facts };
+  }
 }
 
 /** materialize: this recipient's copy in its own tmp/: a hard link where possible, else a copy with its prepended fields. */
