@@ -50,7 +50,7 @@ export interface Scanned {
 export async function scanStage(spool: Spool, i: ScanStageInput): Promise<Scanned | Outcome> {
   if (i.config.scanners.length === 0) return { spool, folder: undefined, verdicts: [], why: '' };
   const verdicts = await runScanners(
-    { path: spool.path, size: spool.bytes, user: i.user, home: i.home, sender: i.envelope.sender, recipient: i.envelope.recipient, workDir: join(i.root, 'tmp') },
+    { path: spool.path, size: spool.bytes, user: i.user, home: i.home, sender: i.envelope.sender, recipient: i.envelope.recipient, workDir: join(i.root, 'tmp'), names: i.names },
     { config: i.config, deadline: i.deadline, logger: i.logger, createScanner: i.createScanner },
   );
   const rewritten = verdicts.find((v) => v.rewrittenPath)?.rewrittenPath;
