@@ -9,6 +9,7 @@ import { constants as C } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { close, fsync, link, mkdir, open, unlink, withFd, writeAll } from '../io/fs-async.js';
+import { whileWritingMessage } from '../outcome/classify.js';
 import { newName, uniqueName } from './names.js';
 
 const HOST = hostname();
@@ -84,7 +85,11 @@ export class Spool {
 
   /** write appends bytes, checking the byte count as Courier's maildir(5) asks. */
   async write(buf: Buffer): Promise<void> {
-    await writeAll(this.fd, buf);
+    try {
+      await writeAll(this.fd, buf);
+    } catch (err) {
+      throw whileWritingMessage(err); // EFBIG here means the message alone is over mailbox_size_limit
+    }
     this.size += buf.length;
   }
 

@@ -157,6 +157,6 @@ export async function runDelivery(
       throw err;
     }
   } catch (err) {
-    return classifyError(err);
+    return classifyError(err, 'delivery', { overQuota: config.quota.overQuota });
   }
 }
