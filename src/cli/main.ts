@@ -2,7 +2,8 @@
  * The full CLI (yargs) for everything but the per-message hot path: help,
  * `config check`, `quota report|recalc`, `scanners check`, `sieve check|test`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
- * yargs' own process.exit(1) is switched off: in deliver mode exit 1 would bounce mail.
+ * A command line that names `deliver` never reaches yargs (deliver-intent.ts): its help, a
+ * misplaced flag or anything else ends in the outcome table. yargs' own process.exit is off.
  */
 import yargs, { type Argv } from 'yargs';
 import { temp } from '../outcome/outcome.js';
@@ -12,36 +13,48 @@ import { quotaReport, describe as quotaReportDescribe } from './commands/quota-r
 import { scannersCheck, describe as scannersCheckDescribe } from './commands/scanners-check.js';
 import { sieveCheck, describe as sieveCheckDescribe } from './commands/sieve-check.js';
 import { sieveTest, describe as sieveTestDescribe } from './commands/sieve-test.js';
-import { deliverMain } from './deliver.js';
-import { exitNow, exitWithCode } from './exit.js';
+import { writeSync } from 'node:fs';
+import { DELIVER_OPTIONS, deliverMain } from './deliver.js';
+import { deliverHelp, deliverIntent, type DeliverIntent, type OptionHelp } from './deliver-intent.js';
+import { exitNow, exitWithCode, installSafetyNets } from './exit.js';
 
 /** Exit status for a usage error in admin commands (sysexits EX_USAGE). */
 const EX_USAGE = 64;
 /** `mda quota` runs from cron, where 1 means "some users over" and 2 any error, bad flags included. */
 const QUOTA_ERROR = 2;
 
+/** deliver's options as `mda deliver --help` shows them: exactly the keys deliver.ts parses (the compiler checks). */
+const DELIVER_HELP: Record<keyof typeof DELIVER_OPTIONS, OptionHelp> = {
+  user: { value: 'name', describe: 'recipient user (default: $USER)' },
+  maildir: { value: 'path', describe: 'Maildir path (default: config, else ~/Maildir)' },
+  folder: { value: 'name', describe: 'Maildir++ folder as IMAP shows it (UTF-8), e.g. Lists.Debian' },
+  config: { value: 'file', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' },
+  sender: { value: 'address', describe: 'envelope sender (default: from Postfix)' },
+  recipient: { value: 'address', describe: 'envelope recipient (default: from Postfix)' },
+  deadline: { value: 'time', describe: 'total time limit, e.g. 240s (default: config)' },
+};
+
+/** A deliver command line that is not a plain delivery: help on a terminal, else defer unread. */
+function deliverOther(intent: Exclude<DeliverIntent, 'deliver' | 'admin'>, argv: string[]): never {
+  installSafetyNets();
+  if (intent === 'deliver-help' && process.stdin.isTTY) {
+    writeSync(1, deliverHelp(DELIVER_HELP));
+    return exitWithCode(0);
+  }
+  if (intent === 'deliver-help') return exitNow(temp('usage', '--help given while stdin is not a terminal: message not read'));
+  return exitNow(temp('usage', `'deliver' must be the first argument (got ${JSON.stringify(argv.join(' '))})`));
+}
+
 export async function main(argv: string[]): Promise<never> {
-  const isDeliver = argv[0] === 'deliver';
+  const intent = deliverIntent(argv);
+  if (intent === 'deliver') return deliverMain(argv.slice(1));
+  if (intent !== 'admin') return deliverOther(intent, argv);
   let code = 0;
   const cli = yargs(argv)
     .scriptName('mda')
     .usage('$0 <command> [options]')
-    .command(
-      'deliver',
-      'Deliver one message from stdin into a Maildir (Postfix mailbox_command)',
-      (y) =>
-        y
-          .option('user', { type: 'string', describe: 'recipient user (default: $USER)' })
-          .option('maildir', { type: 'string', describe: 'Maildir path (default: config, else ~/Maildir)' })
-          .option('folder', { type: 'string', describe: 'Maildir++ folder, e.g. Lists.Debian' })
-          .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' })
-          .option('sender', { type: 'string', describe: 'envelope sender (default: from Postfix)' })
-          .option('recipient', { type: 'string', describe: 'envelope recipient (default: from Postfix)' })
-          .option('deadline', { type: 'string', describe: 'total time limit, e.g. 240s (default: config)' }),
-      async () => {
-        await deliverMain(argv.slice(1).filter((a) => a !== '--help' && a !== '-h'));
-      },
-    )
+    // Listed for `mda --help` only: main() hands every deliver command line to deliverMain/deliverOther.
+    .command('deliver', 'Deliver one message from stdin into a Maildir (Postfix mailbox_command; mda deliver --help)')
     .command('config', 'Configuration commands', (y) =>
       y
         .command(
@@ -120,7 +133,6 @@ export async function main(argv: string[]): Promise<never> {
     .version()
     .exitProcess(false)
     .fail((msg, err) => {
-      if (isDeliver) exitNow(temp('usage', msg || err?.message || 'bad arguments'));
       if (argv[0] === 'quota') {
         // cron reads stderr line by line: one line per error
         process.stderr.write(`mda: ${(msg || err?.message || 'bad arguments').replace(/\s*\n\s*/g, ' ')} (see mda quota --help)\n`);

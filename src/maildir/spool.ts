@@ -8,6 +8,7 @@
 import { constants as C } from 'node:fs';
 import { join } from 'node:path';
 import { close, fsync, link, mkdir, open, unlink, withFd, writeAll } from '../io/fs-async.js';
+import { whileWritingMessage } from '../outcome/classify.js';
 import type { NameSource } from './name-source.js';
 
 const MAX_NAME_TRIES = 5;
@@ -93,7 +94,11 @@ export class Spool {
   /** write appends bytes, checking the byte count as Courier's maildir(5) asks. */
   async write(buf: Buffer): Promise<void> {
     if (this.fd === undefined) throw new Error('spool is sealed');
-    await writeAll(this.fd, buf);
+    try {
+      await writeAll(this.fd, buf);
+    } catch (err) {
+      throw whileWritingMessage(err); // EFBIG here means the message alone is over mailbox_size_limit
+    }
     this.size += buf.length;
   }
 

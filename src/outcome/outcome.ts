@@ -12,7 +12,7 @@ export type TempCause =
   | 'deadline' // the global deadline expired
   | 'signal' // SIGTERM/SIGINT/SIGHUP
   | 'disk-full' // ENOSPC
-  | 'mailbox-full' // EDQUOT / EFBIG (filesystem quota, Postfix mailbox_size_limit)
+  | 'mailbox-full' // EDQUOT (filesystem quota) when no over_quota policy applies
   | 'io' // EIO and other I/O errors
   | 'mailbox-unavailable' // EACCES, ENOENT, ESTALE, EAGAIN...
   | 'unsafe-mailbox' // Maildir owned by someone else, symlinked, world-writable
@@ -26,7 +26,8 @@ export type RejectCause =
   | 'unknown-user' // RFC 3463 5.1.1
   | 'too-large' // 5.2.3
   | 'loop' // 5.4.6
-  | 'over-quota'; // 5.2.2, [quota] over_quota = "bounce"
+  | 'over-quota' // 5.2.2, [quota] over_quota = "bounce" (Maildir++ quota, or EDQUOT)
+  | 'mailbox-size-limit'; // 5.2.2, EFBIG writing the message: it alone is over Postfix's mailbox_size_limit
 
 export type Outcome =
   | { kind: 'delivered'; folder: string; file: string }

@@ -38,6 +38,8 @@ export const REJECT_TABLE: Record<RejectCause, { dsn: string; code: number; text
   'too-large': { dsn: '5.2.3', code: EX_NOPERM, text: 'message too large' },
   loop: { dsn: '5.4.6', code: EX_NOPERM, text: 'mail forwarding loop' },
   'over-quota': { dsn: '5.2.2', code: EX_NOPERM, text: 'Mailbox full' },
+  // Postfix local(8) (mbox_dsn) says 5.2.2 for EFBIG too: the message can never fit
+  'mailbox-size-limit': { dsn: '5.2.2', code: EX_NOPERM, text: 'message exceeds the mailbox file size limit' },
 };
 
 /** Postfix turns control bytes into '_' and keeps ~4 KB; keep our line short and printable. */

@@ -60,7 +60,7 @@ export async function deliverMessage(s: Session, msg: SpooledMessage, rcpts: rea
   const settle = (i: number, outcome: Outcome, facts = factsOf(rcpts[i]!)) => (results[i] = { user: rcpts[i]!.user, outcome, facts });
   try {
     await msg.spool.seal();
-    const resolved = await Promise.all(rcpts.map((r) => s.deadline.race(resolveRecipient({ user: r.user }, s.config, s.env, s.deadline.signal)).catch(classifyError)));
+    const resolved = await Promise.all(rcpts.map((r) => s.deadline.race(resolveRecipient({ user: r.user }, s.config, s.env, s.deadline.signal)).catch((err: unknown) => classifyError(err, 'delivery', s.config.quota))));
     const byUid = new Map<number, { account: Account; idx: number[] }>();
     const here: Promise<unknown>[] = [];
     resolved.forEach((rcpt, i) => {
@@ -77,7 +77,7 @@ export async function deliverMessage(s: Session, msg: SpooledMessage, rcpts: rea
     });
     await Promise.all([...here, ...there]);
   } catch (err) {
-    rcpts.forEach((_, i) => results[i] ?? settle(i, classifyError(err)));
+    rcpts.forEach((_, i) => results[i] ?? settle(i, classifyError(err, 'delivery', s.config.quota)));
   }
   return results;
 }
@@ -94,7 +94,7 @@ async function deliverTo(s: Session, msg: SpooledMessage, r: MessageRecipient, r
     });
     return { user: r.user, outcome, facts };
   } catch (err) {
-    return { user: r.user, outcome: classifyError(err), facts };
+    return { user: r.user, outcome: classifyError(err, 'delivery', s.config.quota), facts };
   }
 }
 

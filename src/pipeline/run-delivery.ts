@@ -64,6 +64,6 @@ export async function runDelivery(s: Session, args: DeliveryArgs, stdin: AsyncIt
       rcpt, spool, header: head.header, fromPostfix: head.fromLine !== undefined, fields, envelope, keepFolder: args.folder ?? '', facts,
     });
   } catch (err) {
-    return classifyError(err);
+    return classifyError(err, 'delivery', { overQuota: config.quota.overQuota });
   }
 }

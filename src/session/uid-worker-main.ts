@@ -50,7 +50,7 @@ export function runUidWorker(): void {
   async function spoolFor(s: Session, rcpts: MessageRecipient[]): Promise<Spool> {
     let last: Outcome = temp('system', 'no recipient');
     for (const r of rcpts) {
-      const rcpt = await s.deadline.race(resolveRecipient({ user: r.user }, s.config, s.env, s.deadline.signal)).catch(classifyError);
+      const rcpt = await s.deadline.race(resolveRecipient({ user: r.user }, s.config, s.env, s.deadline.signal)).catch((err: unknown) => classifyError(err, 'delivery', s.config.quota));
       if (isOutcome(rcpt)) {
         last = rcpt;
         continue;
@@ -102,7 +102,7 @@ export function runUidWorker(): void {
             }
           })
           .catch((err: unknown) => {
-            const outcome = (err as { outcome?: Outcome }).outcome ?? classifyError(err);
+            const outcome = (err as { outcome?: Outcome }).outcome ?? classifyError(err, 'delivery', s.config.quota);
             return job.rcpts.map((r) => ({ user: r.user, outcome, facts: { user: r.user } }));
           })
           .then((results) => {

@@ -1,8 +1,9 @@
 /**
  * Postfix's mailbox_size_limit reaches mda as RLIMIT_FSIZE, with SIGXFSZ
- * ignored. A message past it must defer (75, 4.2.2 from EFBIG): never a death
- * by SIGXFSZ, never exit 1, nothing left in tmp/, maildirsize untouched; a
- * message within it still delivers. Runs as any user (lowering a limit needs no privilege).
+ * ignored. A message past it can never fit, so it bounces with 5.2.2 as
+ * Postfix local(8) does (mbox_dsn maps EFBIG to 5.2.2; issue 9 #14): never a
+ * death by SIGXFSZ, never exit 1, nothing left in tmp/, maildirsize untouched;
+ * a message within it still delivers. Runs as any user (lowering a limit needs no privilege).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -69,15 +70,15 @@ describe(`RLIMIT_FSIZE (ulimit -f ${BLOCKS}) as Postfix's mailbox_size_limit`, (
     expect(LIMIT).toBeLessThan(1024 * 1024);
   });
 
-  it('a larger message: 75 4.2.2 (EFBIG), not killed, nothing in tmp/ or new/, maildirsize unchanged; a small one still delivers', async () => {
+  it('a larger message: 5.2.2 bounce (EFBIG writing the message, as Postfix mbox_dsn), not killed, nothing in tmp/ or new/, maildirsize unchanged; a small one still delivers', async () => {
     const first = await deliverLimited(message('first', 500));
     expect(first.code, first.output).toBe(0);
     const before = maildirsize();
 
     const r = await deliverLimited(message('big', 1024 * 1024));
     expect(r.signal, r.output).toBeNull();
-    expect(r.code, r.output).toBe(75);
-    expect(r.output).toMatch(/^4\.2\.2 mailbox full: .*EFBIG/);
+    expect(r.code, r.output).toBe(77);
+    expect(r.output).toMatch(/^5\.2\.2 [^\n]*EFBIG/);
     expect(r.output.trim().split('\n')).toHaveLength(1);
     expect(listDir(join(md, 'tmp'))).toEqual([]);
     expect(listDir(join(md, 'new'))).toHaveLength(1);
@@ -88,7 +89,7 @@ describe(`RLIMIT_FSIZE (ulimit -f ${BLOCKS}) as Postfix's mailbox_size_limit`, (
     expect(listDir(join(md, 'new'))).toHaveLength(2);
   });
 
-  it('exactly the limit is stored whole; one byte more defers 4.2.2', async () => {
+  it('exactly the limit is stored whole; one byte more bounces 5.2.2', async () => {
     const exact = message('exact', LIMIT);
     const ok = await deliverLimited(exact);
     expect(ok.code, ok.output).toBe(0);
@@ -97,17 +98,17 @@ describe(`RLIMIT_FSIZE (ulimit -f ${BLOCKS}) as Postfix's mailbox_size_limit`, (
 
     const over = await deliverLimited(message('over', LIMIT + 1));
     expect(over.signal).toBeNull();
-    expect(over.code, over.output).toBe(75);
-    expect(over.output).toMatch(/^4\.2\.2 /);
+    expect(over.code, over.output).toBe(77);
+    expect(over.output).toMatch(/^5\.2\.2 /);
     expect(listDir(join(md, 'tmp'))).toEqual([]);
     expect(listDir(join(md, 'new'))).toHaveLength(1);
   });
 
-  it('even with SIGXFSZ at its default (no trap), node ignores it: still 75 4.2.2, never a signal death', async () => {
+  it('even with SIGXFSZ at its default (no trap), node ignores it: still 5.2.2, never a signal death', async () => {
     const r = await deliverLimited(message('no-trap', 1024 * 1024), false);
     expect(r.signal, r.output).toBeNull();
-    expect(r.code, r.output).toBe(75);
-    expect(r.output).toMatch(/^4\.2\.2 /);
+    expect(r.code, r.output).toBe(77);
+    expect(r.output).toMatch(/^5\.2\.2 /);
     expect(listDir(join(md, 'tmp'))).toEqual([]);
   });
 });

@@ -120,7 +120,7 @@ folder = "Virus.Caught"
     (h) => expect(hostProblem(h)).toBeUndefined(),
   );
 
-  it.each([['spam'], ['Junk'], ['Lists.Spam'], [''], ['INBOX']])('[spam] folder = %j', (f) => {
+  it.each([['spam'], ['Junk'], ['Lists.Spam'], [''], ['INBOX'], ['Späm'], ['R&D']])('[spam] folder = %j', (f) => {
     expect(configOf(`[spam]\nfolder = ${JSON.stringify(f)}`).spam.folder).toBe(f);
   });
 });
@@ -191,6 +191,9 @@ describe('validateScanners: one error each, with line and key', () => {
     ['[virus]\nfolder = ""', /:2: virus\.folder: quarantine needs a folder other than INBOX/],
     ['[virus]\naction = "quarantine"\nfolder = "INBOX"', /:3: virus\.folder: quarantine needs a folder other than INBOX/],
     ['[virus]\nsignature = 1', /:2: virus\.signature: unknown key \(known: action, folder\)/],
+    // checked as stored: 80 characters, but 218 once in modified UTF-7 (RFC 3501 §5.1.3)
+    [`[spam]\nfolder = "${'ä'.repeat(80)}"`, /:2: spam\.folder: folder name longer than 200 characters \(modified UTF-7\)/],
+    ['[virus]\nfolder = "INBOX."', /:2: virus\.folder: quarantine needs a folder other than INBOX/],
   ])('%j → %s', (text, expected) => {
     const errors = errorsOf(text);
     expect(errors).toHaveLength(1);

@@ -39,8 +39,22 @@ describe('folderDir (Maildir++)', () => {
     ['inbox', ''],
     ['Junk', '.Junk'],
     ['Lists.Debian', '.Lists.Debian'],
-    ['Ünïcode Folder', '.Ünïcode Folder'],
+    ['INBOX.Lists', '.Lists'], // the same hierarchy under Dovecot's/Courier's "INBOX." namespace prefix
+    ['INBOX.', ''],
   ])('%j → %j', (name, dir) => expect(folderDir(name)).toEqual({ ok: true, dir }));
+
+  // One encoder for every source of a folder name (--folder, [spam]/[virus] folder, Sieve fileinto):
+  // Dovecot's and Courier's Maildir++ store IMAP names in modified UTF-7 on disk.
+  it.each([
+    ['Ärger', '.&AMQ-rger'],
+    ['Späm', '.Sp&AOQ-m'],
+    ['Ünïcode Folder', '.&ANw-n&AO8-code Folder'],
+    ['R&D', '.R&-D'],
+    ['Lists.Café', '.Lists.Caf&AOk-'],
+    ['日本語', '.&ZeVnLIqe-'],
+    ['Entwürfe.Über', '.Entw&APw-rfe.&ANw-ber'],
+    ['😀', '.&2D3eAA-'], // a surrogate pair is encoded as its two UTF-16 units
+  ])('folderDir(%j) = %j (RFC 3501 §5.1.3 modified UTF-7)', (name, dir) => expect(folderDir(name)).toEqual({ ok: true, dir }));
 
   it.each([
     ['../etc', "'/'"],
