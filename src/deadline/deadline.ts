@@ -24,6 +24,11 @@ export interface Budget {
   done(): void;
 }
 
+/** A repeating timer from Deadline.every. */
+export interface Repeat {
+  stop(): void;
+}
+
 export class Deadline {
   private readonly controller = new AbortController();
   private readonly endsAt: number;
@@ -115,6 +120,18 @@ export class Deadline {
         (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
       );
     });
+  }
+
+  /**
+   * every runs fn each ms until stop() or dispose() (not until expiry: a lock
+   * is still held, and must stay fresh, while cleanup runs after the deadline).
+   * Unref'd: a repeating timer never keeps the process alive.
+   */
+  every(ms: number, fn: () => void): Repeat {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.add(t);
+    return { stop: () => this.clear(t) };
   }
 
   /** dispose stops every timer once the outcome is known (the watchdog too). */

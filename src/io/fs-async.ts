@@ -5,7 +5,7 @@
  * Thin: no policy, no retries; errors are the plain errno errors of node:fs.
  */
 import {
-  close as fsClose, fstat as fsFstat, fsync as fsFsync, link as fsLink, lstat as fsLstat, mkdir as fsMkdir, open as fsOpen,
+  close as fsClose, fstat as fsFstat, fsync as fsFsync, futimes as fsFutimes, link as fsLink, lstat as fsLstat, mkdir as fsMkdir, open as fsOpen,
   read as fsRead, readdir as fsReaddir, readFile as fsReadFile, rename as fsRename, stat as fsStat, unlink as fsUnlink,
   utimes as fsUtimes, write as fsWrite, type Dirent, type Stats,
 } from 'node:fs';
@@ -51,6 +51,8 @@ export const readdirNames = (path: string) => call<string[]>((cb) => fsReaddir(p
 export const readFile = (path: string) => call<Buffer>((cb) => fsReadFile(path, cb));
 /** utimes sets atime and mtime, in seconds (fractions allowed). */
 export const utimes = (path: string, atimeS: number, mtimeS: number) => done((cb) => fsUtimes(path, atimeS, mtimeS, cb));
+/** futimes is utimes on an open descriptor (no path, so no symlink to follow). */
+export const futimes = (fd: number, atimeS: number, mtimeS: number) => done((cb) => fsFutimes(fd, atimeS, mtimeS, cb));
 
 /** write writes once at the current offset (or `position`) and returns the byte count. */
 export const write = (fd: number, buf: Buffer, offset = 0, length = buf.length - offset, position: number | null = null) =>

@@ -5,15 +5,15 @@
  * timeout and the global deadline allow. On failure everything already held is
  * released in reverse order and the outcome is a deferral (4.2.0).
  * Locks are released on every exit path: the returned Lease, and a
- * synchronous 'exit' hook for paths that end the process (signals, watchdog).
+ * synchronous 'exit' hook for paths that end the process (signals, watchdog);
+ * a held lock is refreshed so it never looks stale. One lock file's own
+ * operations (token, read-back, refresh, stale break) are in lock-file.ts.
  * Must not: hold a lock while waiting for another lock (it backs off empty-handed).
  */
-import { constants as C, lstatSync, unlinkSync } from 'node:fs';
-import { close, fstat, lstat, open, unlink, withFd, writeAll } from '../io/fs-async.js';
-import { hostname } from 'node:os';
 import type { Deadline } from '../deadline/deadline.js';
 import { OutcomeError, temp } from '../outcome/outcome.js';
-import { backoffMs, canFollow, isStale, planLocks, type LockRequest } from './plan.js';
+import { breakIfStale, createLock, newContent, refreshLock, removeIfOurs, removeIfOursSync, type LockContent } from './lock-file.js';
+import { backoffMs, canFollow, planLocks, refreshEveryMs, type LockRequest } from './plan.js';
 
 export interface LockOptions {
   timeoutMs: number;
@@ -30,7 +30,8 @@ export interface Lease {
 
 interface Held {
   req: LockRequest;
-  ino: number;
+  /** The token written into the lock file: what makes it ours. */
+  content: LockContent;
 }
 
 /** Every lock this process holds, for the exit hook. */
@@ -41,73 +42,22 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const [path, h] of [...heldByProcess].reverse()) removeIfOurs(path, h.ino);
+    for (const [path, h] of [...heldByProcess].reverse()) removeIfOursSync(path, h.content);
   });
 }
 
-function removeIfOurs(path: string, ino: number): void {
-  try {
-    if (lstatSync(path).ino === ino) unlinkSync(path);
-  } catch {
-    // already gone (or broken as stale by another process): nothing of ours to remove
-  }
-}
-
-/** tryLock makes one non-blocking attempt; returns the lock file's inode, or undefined if held. */
-async function tryLock(path: string, staleMs: number): Promise<number | undefined> {
-  try {
-    const fd = await open(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-    let ino: number | undefined;
-    try {
-      return await withFd(fd, async () => {
-        ino = (await fstat(fd)).ino;
-        await writeAll(fd, Buffer.from(`${process.pid} ${hostname()} ${Date.now()}\n`));
-        return ino;
-      });
-    } catch (err) {
-      // Created but not taken (ENOSPC writing our pid on a full disk): remove it,
-      // or the empty file would hold the mailbox until it is `stale`.
-      if (ino !== undefined) removeIfOurs(path, ino);
-      throw err;
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
+/** tryLock makes one non-blocking attempt; returns the content written, or undefined if held. */
+async function tryLock(path: string, staleMs: number): Promise<LockContent | undefined> {
+  const content = newContent();
+  if (await createLock(path, content)) return content;
   await breakIfStale(path, staleMs);
   return undefined;
 }
 
-/**
- * breakIfStale removes a lock whose holder died. Breaking is itself guarded by
- * `<path>.break` so two breakers cannot both delete, one of them deleting the
- * fresh lock the other just created.
- */
-async function breakIfStale(path: string, staleMs: number): Promise<void> {
-  const st = await lstat(path).catch(() => undefined);
-  if (!st || !isStale(st.mtimeMs, Date.now(), staleMs)) return;
-  const guard = `${path}.break`;
-  let fd: number;
-  try {
-    fd = await open(guard, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const g = await lstat(guard).catch(() => undefined);
-    if (g && isStale(g.mtimeMs, Date.now(), staleMs)) await unlink(guard).catch(() => undefined); // a breaker died mid-break
-    return;
-  }
-  try {
-    const again = await lstat(path).catch(() => undefined);
-    if (again && again.ino === st.ino && isStale(again.mtimeMs, Date.now(), staleMs)) await unlink(path);
-  } finally {
-    await close(fd);
-    await unlink(guard).catch(() => undefined);
-  }
-}
-
 async function releaseAll(taken: Held[]): Promise<void> {
   for (const h of taken.splice(0).reverse()) {
-    heldByProcess.delete(h.req.path);
-    removeIfOurs(h.req.path, h.ino);
+    await removeIfOurs(h.req.path, h.content);
+    heldByProcess.delete(h.req.path); // only now: the exit hook still covers an exit mid-release
   }
 }
 
@@ -138,10 +88,11 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
       for (const req of plan) {
         if (budget.signal.aborted) throw budget.signal.reason;
         // Not raced: an abandoned attempt could still create the file and leave an orphan lock.
-        const ino = await tryLock(req.path, opts.staleMs);
-        if (ino === undefined) break;
-        taken.push({ req, ino });
-        heldByProcess.set(req.path, { req, ino });
+        const content = await tryLock(req.path, opts.staleMs);
+        if (content === undefined) break;
+        const h = { req, content };
+        taken.push(h);
+        heldByProcess.set(req.path, h);
       }
       if (taken.length === plan.length) break;
       // Busy: back off empty-handed so nobody waits on a lock we hold.
@@ -155,9 +106,16 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
   } finally {
     budget.done();
   }
+  // Held longer than a fraction of `stale`: touch the files so nobody breaks a live lock.
+  const refresh = opts.deadline.every(refreshEveryMs(opts.staleMs), () => {
+    for (const h of taken) void refreshLock(h.req.path, h.content);
+  });
   return {
     held: taken.map((h) => h.req.path),
-    release: () => releaseAll(taken),
+    release: () => {
+      refresh.stop();
+      return releaseAll(taken);
+    },
   };
 }
 

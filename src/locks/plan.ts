@@ -43,10 +43,20 @@ export function canFollow(held: readonly LockRequest[], next: LockRequest): bool
 /**
  * A lock is stale when its file has not been touched for staleMs: its holder
  * was killed (SIGKILL, power loss) before it could remove it. Holders keep
- * locks for milliseconds, so staleMs (default 60 s) is far beyond any live use.
+ * locks for milliseconds, so staleMs (default 60 s) is far beyond any live use,
+ * and a live holder refreshes its locks' mtime anyway (refreshEveryMs).
  */
 export function isStale(mtimeMs: number, nowMs: number, staleMs: number): boolean {
   return nowMs - mtimeMs >= staleMs;
+}
+
+/**
+ * refreshEveryMs: how often a held lock's mtime is touched. A third of `stale`
+ * leaves two missed refreshes (a busy event loop, a slow disk) before a live
+ * lock could look stale; never more often than every 50 ms.
+ */
+export function refreshEveryMs(staleMs: number): number {
+  return Math.max(50, Math.floor(staleMs / 3));
 }
 
 /** backoffMs: exponential from 5 ms, capped at 250 ms, with full jitter (rand in [0,1)). */

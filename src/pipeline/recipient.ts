@@ -1,13 +1,14 @@
 /**
  * Decides who a delivery is for and where it goes: the user name, the account
  * to switch to when running as root, and the Maildir path. planRecipient is the
- * pure decision (table-tested); resolveRecipient adds the account lookup.
+ * pure decision (table-tested); resolveRecipient adds the account lookup. Only a
+ * definite "no such user" is rejected (5.1.1); an uncertain lookup defers.
  * Must not: switch privileges or touch the Maildir.
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Config, UserConfig } from '../config/schema.js';
 import { reject, temp, type Outcome } from '../outcome/outcome.js';
-import { lookupAccount, runningAccount, type Account } from '../privileges/accounts.js';
+import { findAccount, runningAccount, type Account } from '../privileges/accounts.js';
 
 export interface Recipient {
   user: string;
@@ -22,6 +23,8 @@ export interface Recipient {
 export interface RecipientInput {
   user: string;
   account: Account | undefined;
+  /** Set when the lookup could not tell "no such user" from "lookup failed" (account is then undefined). */
+  lookupFailed?: string;
   userConfig: UserConfig | undefined;
   running: Account;
   envHome: string | undefined;
@@ -40,6 +43,11 @@ export function expandMaildir(template: string, user: string, home: string, base
 
 export function planRecipient(i: RecipientInput): Recipient | Outcome {
   const { user, account, userConfig, running } = i;
+  // Bounce only on a definite "no such user". As root the account is needed to switch to;
+  // as another uid, a [users.NAME] entry declares a virtual user and needs none.
+  if (!account && i.lookupFailed !== undefined && (!userConfig || running.uid === 0)) {
+    return temp('system', `cannot tell whether user ${user} exists: ${i.lookupFailed}`);
+  }
   if (!account && !userConfig) return reject('unknown-user', `no such user: ${user}`);
   let switchTo: Account | undefined;
   let home: string;
@@ -71,10 +79,11 @@ export async function resolveRecipient(
   const running = runningAccount();
   const user = flags.user ?? env.USER ?? running.name;
   const userConfig = Object.hasOwn(config.users, user) ? config.users[user] : undefined;
-  const account = await lookupAccount(user, signal);
+  const found = await findAccount(user, signal);
   return planRecipient({
     user,
-    account,
+    account: found.kind === 'found' ? found.account : undefined,
+    lookupFailed: found.kind === 'uncertain' ? found.why : undefined,
     userConfig,
     running,
     envHome: env.HOME,

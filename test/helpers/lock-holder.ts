@@ -31,6 +31,8 @@ export interface HolderOptions {
   staleMs?: number;
   deadlineMs?: number;
   log?: string;
+  /** Exit (process.exit) while still holding the last set: the exit hook releases. */
+  exitHolding?: boolean;
 }
 
 export interface Holder {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, canFollow, isStale, planLocks, type LockRequest } from '../../../src/locks/plan.js';
+import { backoffMs, canFollow, isStale, planLocks, refreshEveryMs, type LockRequest } from '../../../src/locks/plan.js';
 
 const c = (path: string): LockRequest => ({ kind: 'commit', path });
 const q = (path: string): LockRequest => ({ kind: 'quota-recalc', path });
@@ -44,4 +44,14 @@ describe('isStale and backoff', () => {
     [10, 0.999, 249],
     [50, 0, 125],
   ])('backoffMs(%i, %f) = %i', (a, r, want) => expect(backoffMs(a, r)).toBe(want));
+});
+
+describe('refreshEveryMs: a held lock is touched well before it could look stale', () => {
+  it.each([
+    [60_000, 20_000],
+    [1_000, 333],
+    [100, 50], // never more often than every 50 ms
+  ])('stale %i → every %i ms', (stale, want) => expect(refreshEveryMs(stale)).toBe(want));
+  it.each([1_000, 2_000, 60_000, 86_400_000])('stale %i leaves room for two missed refreshes', (stale) =>
+    expect(3 * refreshEveryMs(stale)).toBeLessThanOrEqual(stale));
 });

@@ -27,12 +27,17 @@ describe('planRecipient', () => {
     ['[users.NAME] maildir', { userConfig: { maildir: '/srv/mail/%u/Maildir' } }, { maildir: '/srv/mail/alice/Maildir' }],
     ['config maildir template', { configMaildir: '/var/mail/%u/' }, { maildir: '/var/mail/alice' }],
     ['virtual user as vmail', { user: 'v1', account: undefined, userConfig: { maildir: '/srv/v/%u' }, running: vmail }, { switchTo: undefined, uid: 2000, maildir: '/srv/v/v1' }],
+    ['virtual user as vmail while NSS cannot say ([users.NAME] declares it)', { user: 'v1', account: undefined, lookupFailed: 'ldap down', userConfig: { maildir: '/srv/v/%u' }, running: vmail }, { switchTo: undefined, uid: 2000, maildir: '/srv/v/v1' }],
   ] as const)('%s', (_n, over, want) => {
     expect(planRecipient({ ...base, ...over } as RecipientInput)).toMatchObject(want);
   });
 
   it.each([
     ['unknown user', { user: 'nobody-here', account: undefined }, { kind: 'reject', cause: 'unknown-user' }],
+    // issue 9 finding 4: getent cannot tell "not found" from "NSS source down"; never 5.1.1 then
+    ['a lookup that cannot tell (NSS source unavailable)', { user: 'maybe', account: undefined, lookupFailed: 'nsswitch source ldap may be unavailable' }, { kind: 'temp', cause: 'system', detail: expect.stringMatching(/maybe.*ldap/) }],
+    ['a lookup that cannot tell, as root', { user: 'maybe', account: undefined, lookupFailed: 'ldap', running: root }, { kind: 'temp', cause: 'system' }],
+    ['a lookup that cannot tell, as root with [users.NAME]', { user: 'maybe', account: undefined, lookupFailed: 'ldap', userConfig: {}, running: root }, { kind: 'temp', cause: 'system' }],
     ['virtual user while root', { account: undefined, userConfig: {}, running: root }, { kind: 'temp', cause: 'config' }],
     ['another account without root', { account: vmail, running: alice }, { kind: 'temp', cause: 'system' }],
   ] as const)('%s is refused', (_n, over, want) => {
