@@ -13,6 +13,8 @@ import { createLogger } from '../log/logger.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { runDelivery, type DeliveryArgs, type DeliveryFacts } from '../pipeline/run-delivery.js';
 import { fsIdle } from '../io/fs-async.js';
+import { createNameSource } from '../maildir/name-source.js';
+import { openSession } from '../session/session.js';
 import { exitNow, installSafetyNets, report } from './exit.js';
 
 export const DELIVER_OPTIONS = {
@@ -27,6 +29,8 @@ export const DELIVER_OPTIONS = {
 
 /** After the deadline (or a signal), cleanup gets this long before the watchdog exits. */
 const CLEANUP_GRACE_MS = 5_000;
+/** A commit under way when the watchdog fires gets this much longer to finish (far below Postfix's command_time_limit). */
+const COMMIT_GRACE_MS = 30_000;
 /** The delivery is decided; logging may take at most this long. */
 const LOG_FLUSH_MS = 1_000;
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
@@ -69,17 +73,28 @@ export async function deliverMain(argv: string[]): Promise<never> {
     return exitNow(temp('config', (err as Error).message));
   }
   const logger = createLogger(config.log.target);
+  const user = flags.user ?? process.env.USER ?? '';
+  // The watchdog never turns a stored message into a deferral (Postfix would deliver it again), and
+  // waits once for a commit that has started: its links may land after we exit.
+  let waitedForCommit = false;
+  const hardStop = (reason: Outcome) => exitNow(session.gate.storedFor(facts.user ?? user) ?? reason);
   const deadline = Deadline.start(deadlineMs ?? config.delivery.deadlineMs, {
     graceMs: CLEANUP_GRACE_MS,
-    onHardStop: (reason) => exitNow(reason),
+    onHardStop: (reason) => {
+      if (!session.gate.busy || waitedForCommit) return hardStop(reason);
+      waitedForCommit = true;
+      deadline.rearmWatchdog(COMMIT_GRACE_MS);
+      void session.gate.idle().then(() => hardStop(reason));
+    },
   });
+  const facts: DeliveryFacts = {};
+  const session = openSession({ config, deadline, logger, names: createNameSource(), env: process.env });
   for (const s of SIGNALS) {
     process.off(s, onEarlySignal);
     process.on(s, () => deadline.abort(temp('signal', `received ${s}`)));
   }
 
-  const facts: DeliveryFacts = {};
-  const outcome = await runDelivery(flags, { config, deadline, logger, env: process.env, stdin: process.stdin }, facts);
+  const outcome = await runDelivery(session, flags, process.stdin, facts);
   const plan = report(outcome);
   logger.info(
     formatDelivery({

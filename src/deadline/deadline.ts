@@ -59,6 +59,15 @@ export class Deadline {
     this.watchdog.unref();
   }
 
+  /** rearmWatchdog: after an abort, run onHardStop again ms from now instead (a started commit gets to finish). */
+  rearmWatchdog(ms: number): void {
+    const reason: unknown = this.signal.reason;
+    if (!this.watchdog || !(reason instanceof OutcomeError)) return;
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.opts.onHardStop(reason.outcome), ms);
+    this.watchdog.unref();
+  }
+
   /** A child signal that aborts after min(ms, remaining) or with the deadline. */
   budget(ms: number, what: string): Budget {
     const child = new AbortController();

@@ -7,6 +7,7 @@
  */
 import { constants as C } from 'node:fs';
 import { open, read, withFd } from '../io/fs-async.js';
+import type { NameSource } from './name-source.js';
 import { Spool } from './spool.js';
 
 const CHUNK = 64 * 1024;
@@ -31,8 +32,8 @@ export async function readHead(path: string, max: number): Promise<Buffer> {
 }
 
 /** composeSpool writes source[0, at) + fields + source[at, end) into a new spool in root/tmp. */
-export async function composeSpool(root: string, source: string, at: number, fields: Buffer): Promise<Spool> {
-  const out = await Spool.create(root);
+export async function composeSpool(root: string, names: NameSource, source: string, at: number, fields: Buffer): Promise<Spool> {
+  const out = await Spool.create(root, names);
   try {
     await withFd(await open(source, C.O_RDONLY | C.O_NOFOLLOW), async (fd) => {
       await copyRange(fd, 0, at, out);

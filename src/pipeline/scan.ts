@@ -12,6 +12,7 @@ import type { Deadline } from '../deadline/deadline.js';
 import { unlink } from '../io/fs-async.js';
 import type { Logger } from '../log/logger.js';
 import { composeSpool, readHead } from '../maildir/rewrite.js';
+import type { NameSource } from '../maildir/name-source.js';
 import type { Spool } from '../maildir/spool.js';
 import { MAX_HEAD_KEPT } from '../message/head-splitter.js';
 import { insertPoint } from '../message/insert-point.js';
@@ -35,6 +36,7 @@ export interface ScanStageInput {
   config: Config;
   deadline: Deadline;
   logger: Logger;
+  names: NameSource;
 }
 
 export interface Scanned {
@@ -48,7 +50,7 @@ export interface Scanned {
 export async function scanStage(spool: Spool, i: ScanStageInput): Promise<Scanned | Outcome> {
   if (i.config.scanners.length === 0) return { spool, folder: undefined, verdicts: [], why: '' };
   const verdicts = await runScanners(
-    { path: spool.path, size: spool.bytes, user: i.user, home: i.home, sender: i.envelope.sender, recipient: i.envelope.recipient, workDir: join(i.root, 'tmp') },
+    { path: spool.path, size: spool.bytes, user: i.user, home: i.home, sender: i.envelope.sender, recipient: i.envelope.recipient, workDir: join(i.root, 'tmp'), names: i.names },
     { config: i.config, deadline: i.deadline, logger: i.logger, createScanner: i.createScanner },
   );
   const rewritten = verdicts.find((v) => v.rewrittenPath)?.rewrittenPath;
@@ -61,7 +63,7 @@ export async function scanStage(spool: Spool, i: ScanStageInput): Promise<Scanne
     const head = rewritten ? await readHead(rewritten, MAX_HEAD_KEPT) : i.header;
     const at = insertPoint(head, i.fromPostfix);
     const fields = Buffer.from(scanHeaderLines(verdicts).map((l) => foldField(l, at.eol) + at.eol).join(''), 'utf8');
-    const next = await composeSpool(i.root, source, at.offset, fields);
+    const next = await composeSpool(i.root, i.names, source, at.offset, fields);
     await spool.discard();
     return { spool: next, folder: decision.folder, verdicts, why: decision.why };
   } finally {

@@ -1,7 +1,7 @@
 /**
  * The Sieve stage, between scanning and commit: load the scripts, build what they may look at (only
  * what they use: size, body, folders, duplicate state), evaluate into a plan; deliverWithSieve then
- * stores and runs redirects and vacation. Infected mail bypasses Sieve; spam's implicit keep goes to
+ * stores (through the one executor) and runs redirects and vacation. Infected mail bypasses Sieve; spam's implicit keep goes to
  * [spam] folder. Must not: bounce or defer because of a script (errors mean INBOX).
  */
 import { constants as C } from 'node:fs';
@@ -15,7 +15,6 @@ import type { Spool } from '../maildir/spool.js';
 import { findBlankLine, MAX_HEAD_KEPT } from '../message/head-splitter.js';
 import { insertPoint } from '../message/insert-point.js';
 import { discarded, type Outcome } from '../outcome/outcome.js';
-import type { UserQuota } from '../quota/limits.js';
 import { foldField, scanHeaderLines } from '../scanners/scan-headers.js';
 import type { Verdict } from '../scanners/types.js';
 import type { Script } from '../sieve/ast.js';
@@ -27,10 +26,9 @@ import { decodeEncodedWords } from '../sieve/rfc2047.js';
 import { scanValues } from '../sieve/scan-values.js';
 import { isLive } from '../sieve/state-log.js';
 import { readStateLog } from '../sieve/state-store.js';
-import { storeTargets } from '../sieve/targets.js';
+import { storeTargets, type StoreTarget } from '../sieve/targets.js';
 import type { Envelope } from './envelope.js';
 import { loadSieveScripts, userScriptPath } from './sieve-load.js';
-import { storeCopies } from './sieve-commit.js';
 import { runPostActions } from './sieve-post.js';
 
 export interface SieveStageInput {
@@ -38,7 +36,6 @@ export interface SieveStageInput {
   maildir: string;
   user: string;
   home: string;
-  uid: number;
   envelope: Envelope;
   /** Postfix prepended its fields (a From_ line was seen): where mda's own fields were inserted. */
   fromPostfix: boolean;
@@ -99,8 +96,13 @@ export async function sieveStage(i: SieveStageInput): Promise<SieveDecision | nu
   return { plan, eol };
 }
 
-/** deliverWithSieve executes a plan: store, then redirects and vacation, then the duplicate state. */
-export async function deliverWithSieve(d: SieveDecision, i: SieveStageInput, quota: UserQuota): Promise<Outcome> {
+/**
+ * deliverWithSieve carries out a plan: its copies through `execute` (the one
+ * executor, commit/execute-plan.ts), then redirects and vacation, then the
+ * duplicate state. A plan that stores nothing redirects first, and keeps the
+ * message after all if any redirect failed rather than lose it.
+ */
+export async function deliverWithSieve(d: SieveDecision, i: SieveStageInput, execute: (targets: readonly StoreTarget[]) => Promise<Outcome>): Promise<Outcome> {
   const spamFolder = i.verdicts.some((v) => v.status === 'spam') ? i.config.spam.folder : '';
   const { plan } = d;
   let t = storeTargets({ plan, keepFolder: i.keepFolder, spamFolder });
@@ -110,25 +112,20 @@ export async function deliverWithSieve(d: SieveDecision, i: SieveStageInput, quo
     t = { ok: true, targets: [{ mailbox: 'INBOX', dir: '', flags: [], create: true }] };
   }
   const post = { messagePath: i.spool.path, eol: d.eol, envelope: i.envelope, user: i.user, home: i.home, stateDir: stateDirOf(i), config: i.config, deadline: i.deadline, logger: i.logger };
-  try {
-    if (t.targets.length === 0) {
-      // Nothing to store: redirect first; if any redirect fails, keep the message rather than lose it.
-      const sent = await runPostActions({ ...post, plan });
-      if (sent.failed.length === 0) {
-        return discarded(plan.redirects.length ? `sieve: redirected to ${sent.sent.map((a) => `<${a}>`).join(', ')}` : 'sieve: discarded');
-      }
-      i.logger.warn('sieve: a redirect failed and no copy was stored: keeping the message');
-      const keep = storeTargets({ plan: { ...plan, keep: { flags: [], implicit: false }, fileinto: [] }, keepFolder: i.keepFolder, spamFolder: '' });
-      const targets = keep.ok ? keep.targets : [{ mailbox: 'INBOX', dir: '', flags: [], create: true }];
-      return (await storeCopies({ maildir: i.maildir, spool: i.spool, targets, uid: i.uid, quota, config: i.config, deadline: i.deadline, logger: i.logger })).outcome;
+  if (t.targets.length === 0) {
+    // Nothing to store: redirect first; if any redirect fails, keep the message rather than lose it.
+    const sent = await runPostActions({ ...post, plan });
+    if (sent.failed.length === 0) {
+      return discarded(plan.redirects.length ? `sieve: redirected to ${sent.sent.map((a) => `<${a}>`).join(', ')}` : 'sieve: discarded');
     }
-    const stored = await storeCopies({ maildir: i.maildir, spool: i.spool, targets: t.targets, uid: i.uid, quota, config: i.config, deadline: i.deadline, logger: i.logger });
-    if (stored.outcome.kind !== 'delivered') return stored.outcome;
-    await runPostActions({ ...post, plan }).catch((err: unknown) => i.logger.warn(`sieve: ${(err as Error).message}`));
-    return stored.outcome;
-  } finally {
-    await i.spool.discard();
+    i.logger.warn('sieve: a redirect failed and no copy was stored: keeping the message');
+    const keep = storeTargets({ plan: { ...plan, keep: { flags: [], implicit: false }, fileinto: [] }, keepFolder: i.keepFolder, spamFolder: '' });
+    return execute(keep.ok ? keep.targets : [{ mailbox: 'INBOX', dir: '', flags: [], create: true }]);
   }
+  const stored = await execute(t.targets);
+  if (stored.kind !== 'delivered') return stored;
+  await runPostActions({ ...post, plan }).catch((err: unknown) => i.logger.warn(`sieve: ${(err as Error).message}`));
+  return stored;
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import { withLocks } from '../locks/acquire.js';
-import { lockOptions, recalcLock } from '../pipeline/commit.js';
+import { lockOptions, recalcLock } from '../locks/maildir-locks.js';
 import { expandMaildir } from '../pipeline/recipient.js';
 import { lookupAccount } from '../privileges/accounts.js';
 import { expandGlob } from './glob.js';

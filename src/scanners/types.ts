@@ -45,6 +45,8 @@ export interface ScanRequest {
   signal: AbortSignal;
   /** Where a filter may write its output (a directory the recipient owns). */
   workDir: string;
+  /** Unique file names for that output (the process's one name source). */
+  names: () => string;
   /** Told about every host tried (its config spelling) and whether it answered: feeds the per-endpoint circuit breaker. */
   onHost?: (host: string, ok: boolean) => void;
 }

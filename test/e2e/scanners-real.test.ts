@@ -19,6 +19,7 @@ import { ClamdClient } from '../../src/scanners/clamd/client.js';
 import { SpamdClient } from '../../src/scanners/spamd/client.js';
 import type { Verdict } from '../../src/scanners/types.js';
 import { freePort, realstackSkipReason, runDir, scannerEndpoints, startRealstack, stopRealstack, type ScannerEndpoints } from '../helpers/realstack.js';
+import { createNameSource } from '../../src/maildir/name-source.js';
 
 const skipReason = realstackSkipReason(['spamd', 'clamd']);
 const required = process.env.CI === 'true' || process.env.MDA_E2E_REQUIRED === '1';
@@ -53,7 +54,7 @@ function cfg(type: 'spamd' | 'clamd', hosts: string[], more: Partial<ScannerConf
 async function scan(client: SpamdClient | ClamdClient, name: string, budget = BUDGET): Promise<Verdict & { wall: number }> {
   const f = files[name]!;
   const t0 = performance.now();
-  const v = await client.scan({ path: f.path, size: f.size, user: 'mdatest', home: '/home/mdatest', sender: 'alice@sender.test', recipient: 'mdatest@example.test', signal: AbortSignal.timeout(budget), workDir: dir });
+  const v = await client.scan({ path: f.path, size: f.size, user: 'mdatest', home: '/home/mdatest', sender: 'alice@sender.test', recipient: 'mdatest@example.test', signal: AbortSignal.timeout(budget), workDir: dir, names: createNameSource() });
   return { ...v, wall: performance.now() - t0 };
 }
 

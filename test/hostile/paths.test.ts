@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storeCopy } from '../../src/commit/store-copy.js';
 import { Spool } from '../../src/maildir/spool.js';
 import { MDA, listDir, tempDir } from '../helpers/run-mda.js';
 
@@ -147,6 +148,8 @@ interface Case {
   check?: () => void;
   /** Paths the case itself gave to another owner. */
   foreign?: () => string[];
+  /** The --folder cannot be used: the message goes to INBOX instead (issue 9, finding 2). */
+  fallback?: boolean;
 }
 
 const QUOTA = '[quota]\nstorage = "10M"\n[locks]\ntimeout = "1s"\n';
@@ -167,13 +170,13 @@ const cases: Case[] = [
   },
   { name: 'new → /etc', setup: () => (maildirDirs('tmp', 'cur'), plant('/etc', join(md, 'new'))), code: 75, dsn: /^4\.2\.0 / },
   { name: "new → another user's Maildir/new", setup: () => (maildirDirs('tmp', 'cur'), plant(join(victim, 'Maildir', 'new'), join(md, 'new'))), code: 75, dsn: /^4\.2\.0 / },
-  { name: '.Junk → /etc', setup: () => (maildirDirs('tmp', 'new', 'cur'), plant('/etc', join(md, '.Junk'))), args: ['--folder', 'Junk'], code: 75, dsn: /^4\.2\.0 .*owned by uid 0/, logs: /owned by uid 0/ },
-  { name: ".Junk → another user's Maildir", setup: () => (maildirDirs('tmp', 'new', 'cur'), plant(join(victim, 'Maildir'), join(md, '.Junk'))), args: ['--folder', 'Junk'], code: 75, dsn: /^4\.2\.0 .*owned by uid 1/, logs: /owned by uid 1/ },
-  { name: ".Junk → another user's world-writable dir (mda refuses; the kernel would not)", setup: () => (maildirDirs('tmp', 'new', 'cur'), plant(join(victim, 'open-dir'), join(md, '.Junk'))), args: ['--folder', 'Junk'], code: 75, dsn: /^4\.2\.0 .*owned by uid 1/ },
+  { name: '.Junk → /etc', setup: () => (maildirDirs('tmp', 'new', 'cur'), plant('/etc', join(md, '.Junk'))), args: ['--folder', 'Junk'], code: 0, fallback: true, logs: /"Junk" cannot be used .*owned by uid 0.*storing in INBOX/ },
+  { name: ".Junk → another user's Maildir", setup: () => (maildirDirs('tmp', 'new', 'cur'), plant(join(victim, 'Maildir'), join(md, '.Junk'))), args: ['--folder', 'Junk'], code: 0, fallback: true, logs: /"Junk" cannot be used .*owned by uid 1.*storing in INBOX/ },
+  { name: ".Junk → another user's world-writable dir (mda refuses; the kernel would not)", setup: () => (maildirDirs('tmp', 'new', 'cur'), plant(join(victim, 'open-dir'), join(md, '.Junk'))), args: ['--folder', 'Junk'], code: 0, fallback: true, logs: /owned by uid 1.*storing in INBOX/ },
   {
     name: ".Junk/new → another user's Maildir/new (the kernel denies)",
     setup: () => (maildirDirs('tmp', 'new', 'cur', '.Junk', '.Junk/tmp', '.Junk/cur'), plant(join(victim, 'Maildir', 'new'), join(md, '.Junk', 'new'))),
-    args: ['--folder', 'Junk'], code: 75, dsn: /^4\.2\.0 /,
+    args: ['--folder', 'Junk'], code: 0, fallback: true, logs: /could not store a copy in "Junk" .*EACCES.*storing in INBOX/,
   },
   {
     name: 'maildirsize → /etc/passwd, no quota: never followed',
@@ -205,7 +208,7 @@ const cases: Case[] = [
   // Dangling links: mda must not create the target (mkdir never follows a final symlink; it defers).
   { name: "dangling Maildir → into another user's world-writable dir", setup: () => plant(join(victim, 'open-dir', 'Maildir'), md), code: 75, dsn: /^4\.2\.0 / },
   { name: 'dangling Maildir → /etc/…', setup: () => plant('/etc/mda-hostile-must-not-exist', md), code: 75, dsn: /^4\.2\.0 / },
-  { name: "dangling .Junk → into another user's world-writable dir", setup: () => (maildirDirs('tmp', 'new', 'cur'), plant(join(victim, 'open-dir', 'Junk'), join(md, '.Junk'))), args: ['--folder', 'Junk'], code: 75, dsn: /^4\.2\.0 / },
+  { name: "dangling .Junk → into another user's world-writable dir", setup: () => (maildirDirs('tmp', 'new', 'cur'), plant(join(victim, 'open-dir', 'Junk'), join(md, '.Junk'))), args: ['--folder', 'Junk'], code: 0, fallback: true, logs: /"Junk" cannot be used.*storing in INBOX/ },
   { name: 'dangling tmp → /etc/…', setup: () => (maildirDirs('new', 'cur'), plant('/etc/mda-hostile-must-not-exist', join(md, 'tmp'))), code: 75, dsn: /^4\.2\.0 / },
   { name: 'dangling new → /etc/…', setup: () => (maildirDirs('tmp', 'cur'), plant('/etc/mda-hostile-must-not-exist', join(md, 'new'))), code: 75, dsn: /^4\.2\.0 / },
   {
@@ -218,7 +221,7 @@ const cases: Case[] = [
   {
     name: 'a world-writable folder',
     setup: () => (maildirDirs('tmp', 'new', 'cur', '.Junk', '.Junk/tmp', '.Junk/new', '.Junk/cur'), chmodSync(join(md, '.Junk'), 0o777)),
-    args: ['--folder', 'Junk'], code: 75, dsn: /^4\.2\.0 .*\.Junk is world-writable/, logs: /world-writable/,
+    args: ['--folder', 'Junk'], code: 0, fallback: true, logs: /\.Junk is world-writable.*storing in INBOX/,
   },
 ];
 
@@ -238,7 +241,8 @@ describe.skipIf(!isRoot)('hostile paths and privileges (root)', () => {
       expect(logged.match(/ status=/g)).toHaveLength(1); // one delivery line (a quota rebuild adds a note)
       if (c.logs) expect(logged).toMatch(c.logs);
       if (c.code === 0) {
-        const inbox = join(md, c.args?.includes('--folder') ? '.Junk' : '', 'new');
+        // An unusable --folder falls back to INBOX (as dovecot-lda -m does); nothing is written into the folder.
+        const inbox = join(md, c.args?.includes('--folder') && !c.fallback ? '.Junk' : '', 'new');
         const [name] = listDir(inbox);
         expect(readFileSync(join(inbox, name!), 'utf8')).toBe(MESSAGE.slice(FROM_.length));
         expect(lstatSync(join(inbox, name!)).uid).toBe(NOBODY);
@@ -285,9 +289,12 @@ describe.skipIf(!isRoot)('hostile paths and privileges (root)', () => {
     writeFileSync(join(md, 'tmp', 'a-file'), 'user data\n');
     const before = guarded();
     const names = [...planted, 'fresh'];
-    const spool = await Spool.create(md, () => names.shift()!);
+    const next = () => names.shift()!;
+    const spool = await Spool.create(md, next);
     await spool.write(Buffer.from('x\n'));
-    const file = await spool.commit('');
+    await spool.seal();
+    const file = await storeCopy(spool, md, '', next);
+    await spool.discard();
     expect(file).toMatch(/new\/fresh,S=2$/);
     expect(guarded()).toEqual(before);
     expect(existsSync('/etc/mda-hostile-must-not-exist')).toBe(false);

@@ -12,6 +12,7 @@ import type { ScannerConfig } from '../../src/config/schema.js';
 import { FilterClient } from '../../src/scanners/filter/client.js';
 import type { ScanRequest } from '../../src/scanners/types.js';
 import { tempDir } from '../helpers/run-mda.js';
+import { createNameSource } from '../../src/maildir/name-source.js';
 
 // 8-bit, a NUL byte and no final newline: the filter must see exactly these bytes.
 const MESSAGE = Buffer.concat([Buffer.from('Subject: hello\nFrom: a@example.org\n\nbody \xe9 line\n', 'latin1'), Buffer.from([0, 0x41])]);
@@ -52,7 +53,7 @@ function client(command: string[], over: Partial<ScannerConfig> = {}): FilterCli
 function request(budgetMs = 10_000, over: Partial<ScanRequest> = {}): ScanRequest {
   return {
     path: msgPath, size: MESSAGE.length, user: 'bob', home: '/home/bob', sender: 'alice@example.org', recipient: 'bob@example.test',
-    signal: AbortSignal.timeout(budgetMs), workDir: work, ...over,
+    signal: AbortSignal.timeout(budgetMs), workDir: work, names: createNameSource(), ...over,
   };
 }
 

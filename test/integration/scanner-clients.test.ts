@@ -14,6 +14,7 @@ import { ClamdClient } from '../../src/scanners/clamd/client.js';
 import { SpamdClient } from '../../src/scanners/spamd/client.js';
 import type { ScannerClient, Verdict } from '../../src/scanners/types.js';
 import { closeAllFakeScanners, refusedPort, startFakeScanner, type FakeDialect, type FakeScannerOptions } from '../helpers/fake-scanner.js';
+import { createNameSource } from '../../src/maildir/name-source.js';
 
 const BUDGET = 500;
 const MARGIN = 150; // event-loop and CI slack on top of the budget
@@ -46,7 +47,7 @@ const client = (type: FakeDialect, hosts: string[], more: Partial<ScannerConfig>
 
 async function scan(c: ScannerClient, m = msg, budget = BUDGET, signal = AbortSignal.timeout(budget)): Promise<Verdict & { wall: number }> {
   const t0 = performance.now();
-  const v = await c.scan({ path: m.path, size: m.size, user: 'bob', home: '/home/bob', sender: 'alice@sender.test', recipient: 'bob@example.test', signal, workDir: dir });
+  const v = await c.scan({ path: m.path, size: m.size, user: 'bob', home: '/home/bob', sender: 'alice@sender.test', recipient: 'bob@example.test', signal, workDir: dir, names: createNameSource() });
   return { ...v, wall: performance.now() - t0 };
 }
 const fake = (dialect: FakeDialect, mode: FakeScannerOptions['mode'], more: Partial<FakeScannerOptions> = {}) => startFakeScanner({ dialect, mode, ...more });

@@ -29,7 +29,6 @@ const SEARCH_PATH = ['/usr/bin', '/bin'];
  */
 const TRAMPOLINE = '/usr/bin/env';
 const noop = (): void => undefined;
-let outputSeq = 0;
 
 /** child_process is loaded on first use: most deliveries run no filter, and Postfix starts mda per message. */
 let childProcess: typeof import('node:child_process') | undefined;
@@ -71,7 +70,7 @@ export class FilterClient implements ScannerClient {
       fds.push(msgFd);
       let outFd: number | undefined;
       if (rewrite) {
-        const out = await createOutput(req.workDir, req.signal);
+        const out = await createOutput(req.workDir, req.names, req.signal);
         if (!out) return timeout();
         fds.push(out.fd);
         [outFd, outPath] = [out.fd, out.path];
@@ -207,10 +206,9 @@ function killGroup(child: ChildProcess): void {
 }
 
 /** createOutput makes the rewrite's file: new (O_EXCL), 0600, in the recipient's workDir. */
-async function createOutput(dir: string, signal: AbortSignal): Promise<{ fd: number; path: string } | undefined> {
+async function createOutput(dir: string, names: () => string, signal: AbortSignal): Promise<{ fd: number; path: string } | undefined> {
   for (let attempt = 0; ; attempt++) {
-    const now = Date.now();
-    const path = join(dir, `${Math.floor(now / 1000)}.M${(now % 1000) * 1000}P${process.pid}F${++outputSeq}.filter`);
+    const path = join(dir, `${names()}.filter`);
     try {
       const fd = await openWithin(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600, signal, true);
       return fd === undefined ? undefined : { fd, path };

@@ -1,0 +1,133 @@
+/**
+ * The parent side of per-uid delivery, for front ends that run as root: one
+ * long-lived worker process per uid (uid-worker-main.ts), started on first use.
+ * A job streams the spooled message to the worker in chunks, mirrors the
+ * session's deadline and abort, relays the worker's log lines to the session's
+ * logger, and returns one outcome per recipient. A worker that dies or cannot
+ * switch user fails its jobs with a deferral, never a bounce.
+ * Must not: deliver anything itself, or change this process's privileges.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants as C } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import { open, read, withFd } from '../io/fs-async.js';
+import type { Logger } from '../log/logger.js';
+import { temp, type Outcome } from '../outcome/outcome.js';
+import type { MessageRecipient, RecipientResult, SpooledMessage, UidRunner } from '../pipeline/deliver-message.js';
+import type { Account } from '../privileges/accounts.js';
+import type { Session } from './session.js';
+import { CHUNK_BYTES, type FromWorker, type ToWorker } from './uid-worker-protocol.js';
+
+/** How to start a worker: this Node with an entry that calls runUidWorker(). */
+export interface WorkerEntry {
+  execPath: string;
+  args: string[];
+}
+
+interface Pending {
+  logger: Logger;
+  resolve: (results: RecipientResult[]) => void;
+}
+
+class Worker {
+  readonly ready: Promise<void>;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private dead: string | undefined;
+
+  constructor(private readonly child: ChildProcess, account: Account, config: Config) {
+    this.ready = new Promise((resolve, reject) => {
+      child.on('message', (m: FromWorker) => {
+        if (m.t === 'ready') resolve();
+        else if (m.t === 'failed') reject(new Error(`worker for uid ${account.uid}: ${m.why}`));
+        else if (m.t === 'log') this.pending.get(m.id)?.logger[m.severity](m.msg);
+        else if (m.t === 'done') {
+          this.pending.get(m.id)?.resolve(m.results);
+          this.pending.delete(m.id);
+        }
+      });
+      child.on('exit', (code, signal) => {
+        this.dead = `worker for uid ${account.uid} ended (${signal ?? code})`;
+        reject(new Error(this.dead));
+        for (const p of this.pending.values()) p.resolve([]);
+        this.pending.clear();
+      });
+    });
+    this.ready.catch(() => undefined); // observed by every job
+    this.post({ t: 'init', account, groups: undefined, config });
+  }
+
+  get alive(): boolean {
+    return this.dead === undefined;
+  }
+
+  private post(m: ToWorker): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.child.connected) return reject(new Error(this.dead ?? 'worker not connected'));
+      this.child.send(m, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async run(s: Session, msg: SpooledMessage, rcpts: MessageRecipient[]): Promise<RecipientResult[]> {
+    await this.ready;
+    const id = this.nextId++;
+    const done = new Promise<RecipientResult[]>((resolve) => this.pending.set(id, { logger: s.logger, resolve }));
+    const onAbort = () => void this.post({ t: 'abort', id, why: 'the session was aborted' }).catch(() => undefined);
+    s.deadline.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.post({ t: 'begin', id, deadlineMs: s.deadline.remaining(), header: msg.header, rcpts });
+      await withFd(await open(msg.spool.path, C.O_RDONLY | C.O_NOFOLLOW), async (fd) => {
+        const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+        for (let pos = 0; ; ) {
+          const n = await read(fd, buf, 0, buf.length, pos);
+          if (n === 0) break;
+          await this.post({ t: 'data', id, chunk: buf.subarray(0, n) });
+          pos += n;
+        }
+      });
+      await this.post({ t: 'end', id });
+      return await done;
+    } finally {
+      s.deadline.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  stop(): void {
+    if (this.child.connected) this.child.disconnect();
+  }
+}
+
+export class UidWorkers implements UidRunner {
+  private readonly byUid = new Map<number, Worker>();
+
+  constructor(private readonly entry: WorkerEntry, private readonly config: Config) {}
+
+  async deliver(s: Session, account: Account, msg: SpooledMessage, rcpts: MessageRecipient[]): Promise<RecipientResult[]> {
+    const failAll = (outcome: Outcome) => rcpts.map((r) => ({ user: r.user, outcome, facts: { user: r.user } }));
+    try {
+      const results = await this.worker(account).run(s, msg, rcpts);
+      return results.length === rcpts.length ? results : failAll(temp('system', `the worker for uid ${account.uid} ended mid-delivery`));
+    } catch (err) {
+      return failAll(temp('system', (err as Error).message));
+    }
+  }
+
+  /** close lets every worker finish its jobs and exit. */
+  close(): void {
+    for (const w of this.byUid.values()) w.stop();
+    this.byUid.clear();
+  }
+
+  private worker(account: Account): Worker {
+    const seen = this.byUid.get(account.uid);
+    if (seen?.alive) return seen;
+    const child = spawn(this.entry.execPath, this.entry.args, {
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      serialization: 'advanced',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    const w = new Worker(child, account, this.config);
+    this.byUid.set(account.uid, w);
+    return w;
+  }
+}
