@@ -89,6 +89,8 @@ export async function deliverMain(argv: string[]): Promise<never> {
   });
   const facts: DeliveryFacts = {};
   const session = openSession({ config, deadline, logger, names: createNameSource(), env: process.env });
+  // However the process ends (a signal, the watchdog), it leaves no lock of ours behind.
+  process.on('exit', () => session.locks.releaseSync());
   for (const s of SIGNALS) {
     process.off(s, onEarlySignal);
     process.on(s, () => deadline.abort(temp('signal', `received ${s}`)));

@@ -50,7 +50,7 @@ export async function executePlan(x: ExecuteInput): Promise<Executed> {
   const { session: s } = x;
   const targets = await prepareFolders({ maildir: x.maildir, uid: x.uid, targets: x.targets, autocreate: s.config.delivery.autocreateFolders, deadline: s.deadline, logger: s.logger });
   if (isUnlimited(x.quota.limits)) return commit(x, targets);
-  const opts = lockOptions(s.config, s.deadline);
+  const opts = lockOptions(s.config, s.deadline, s.locks);
   const lock = commitLock(x.maildir);
   return withLocks([lock], opts, async () => {
     const usage = await readQuota(x.maildir, x.quota.limits, {

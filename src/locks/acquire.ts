@@ -4,21 +4,24 @@
  * (O_CREAT|O_EXCL lock files), retrying with backoff only while the lock
  * timeout and the global deadline allow. On failure everything already held is
  * released in reverse order and the outcome is a deferral (4.2.0).
- * Locks are released on every exit path: the returned Lease, and a
- * synchronous 'exit' hook for paths that end the process (signals, watchdog);
+ * Locks are released on every exit path: the returned Lease, and the
+ * session's LockHolder (holder.ts) for paths that end the process (signals, watchdog);
  * a held lock is refreshed so it never looks stale. One lock file's own
  * operations (token, read-back, refresh, stale break) are in lock-file.ts.
  * Must not: hold a lock while waiting for another lock (it backs off empty-handed).
  */
 import type { Deadline } from '../deadline/deadline.js';
 import { OutcomeError, temp } from '../outcome/outcome.js';
-import { breakIfStale, createLock, newContent, refreshLock, removeIfOurs, removeIfOursSync, type LockContent } from './lock-file.js';
+import type { LockHolder } from './holder.js';
+import { breakIfStale, createLock, newContent, refreshLock, removeIfOurs, type LockContent } from './lock-file.js';
 import { backoffMs, canFollow, planLocks, refreshEveryMs, type LockRequest } from './plan.js';
 
 export interface LockOptions {
   timeoutMs: number;
   staleMs: number;
   deadline: Deadline;
+  /** The session's record of held locks, for its front end's exit hook (holder.ts). */
+  holder?: LockHolder;
 }
 
 export interface Lease {
@@ -34,18 +37,6 @@ interface Held {
   content: LockContent;
 }
 
-/** Every lock this process holds, for the exit hook. */
-const heldByProcess = new Map<string, Held>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const [path, h] of [...heldByProcess].reverse()) removeIfOursSync(path, h.content);
-  });
-}
-
 /** tryLock makes one non-blocking attempt; returns the content written, or undefined if held. */
 async function tryLock(path: string, staleMs: number): Promise<LockContent | undefined> {
   const content = newContent();
@@ -54,10 +45,10 @@ async function tryLock(path: string, staleMs: number): Promise<LockContent | und
   return undefined;
 }
 
-async function releaseAll(taken: Held[]): Promise<void> {
+async function releaseAll(taken: Held[], holder: LockHolder | undefined): Promise<void> {
   for (const h of taken.splice(0).reverse()) {
     await removeIfOurs(h.req.path, h.content);
-    heldByProcess.delete(h.req.path); // only now: the exit hook still covers an exit mid-release
+    holder?.remove(h.req.path); // only now: the exit hook still covers an exit mid-release
   }
 }
 
@@ -66,7 +57,6 @@ async function releaseAll(taken: Held[]): Promise<void> {
  * while holding others only in canonical order (`after`).
  */
 export async function acquireLocks(requests: readonly LockRequest[], opts: LockOptions, after: readonly LockRequest[] = []): Promise<Lease> {
-  installExitHook();
   const plan = planLocks(requests);
   for (const r of plan) {
     if (!canFollow(after, r)) throw new Error(`lock order violation: ${r.kind} ${r.path} after ${after.map((a) => a.path).join(', ')}`);
@@ -92,16 +82,16 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
         if (content === undefined) break;
         const h = { req, content };
         taken.push(h);
-        heldByProcess.set(req.path, h);
+        opts.holder?.add(req.path, content);
       }
       if (taken.length === plan.length) break;
       // Busy: back off empty-handed so nobody waits on a lock we hold.
-      await releaseAll(taken);
+      await releaseAll(taken, opts.holder);
       await opts.deadline.race(opts.deadline.sleep(backoffMs(attempt, Math.random())), budget.signal);
     }
   } catch (err) {
     const busy = plan[taken.length]?.path ?? plan[0]?.path ?? '';
-    await releaseAll(taken);
+    await releaseAll(taken, opts.holder);
     throw ended(err, busy);
   } finally {
     budget.done();
@@ -114,7 +104,7 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
     held: taken.map((h) => h.req.path),
     release: () => {
       refresh.stop();
-      return releaseAll(taken);
+      return releaseAll(taken, opts.holder);
     },
   };
 }

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import type { LockOptions } from './acquire.js';
+import type { LockHolder } from './holder.js';
 import type { LockRequest } from './plan.js';
 
 export const commitLock = (maildir: string): LockRequest => ({ kind: 'commit', path: join(maildir, 'mda-commit.lock') });
 export const recalcLock = (maildir: string): LockRequest => ({ kind: 'quota-recalc', path: join(maildir, 'maildirsize.lock') });
 
-/** lockOptions: the [locks] settings under one deadline. */
-export function lockOptions(config: Pick<Config, 'locks'>, deadline: Deadline): LockOptions {
-  return { timeoutMs: config.locks.timeoutMs, staleMs: config.locks.staleMs, deadline };
+/** lockOptions: the [locks] settings under one deadline, recorded in the session's holder. */
+export function lockOptions(config: Pick<Config, 'locks'>, deadline: Deadline, holder?: LockHolder): LockOptions {
+  return { timeoutMs: config.locks.timeoutMs, staleMs: config.locks.staleMs, deadline, holder };
 }

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { monotonicMs, type Deadline } from '../deadline/deadline.js';
 import type { LockOptions } from '../locks/acquire.js';
+import type { LockHolder } from '../locks/holder.js';
 import type { Logger } from '../log/logger.js';
 import { readHead } from '../maildir/rewrite.js';
 import type { SievePlan } from '../sieve/plan.js';
@@ -32,6 +33,8 @@ export interface PostInput {
   config: Config;
   deadline: Deadline;
   logger: Logger;
+  /** The session's lock record (the sieve-state lock is taken here). */
+  locks: LockHolder;
 }
 
 /** Post-commit work stops this long before the deadline, so a delivered message is never reported as deferred. */
@@ -72,7 +75,7 @@ export async function runPostActions(p: PostInput): Promise<PostResult> {
     }
   }
 
-  const locks = (): LockOptions => ({ timeoutMs: Math.min(p.config.locks.timeoutMs, left()), staleMs: p.config.locks.staleMs, deadline: p.deadline });
+  const locks = (): LockOptions => ({ timeoutMs: Math.min(p.config.locks.timeoutMs, left()), staleMs: p.config.locks.staleMs, deadline: p.deadline, holder: p.locks });
   const now = () => Math.floor(Date.now() / 1000);
 
   const v = p.plan.vacation;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import { open, read, readdirNames, unlink, withFd } from '../io/fs-async.js';
+import type { LockHolder } from '../locks/holder.js';
 import type { Logger } from '../log/logger.js';
 import { readHead } from '../maildir/rewrite.js';
 import type { Spool } from '../maildir/spool.js';
@@ -45,6 +46,7 @@ export interface SieveStageInput {
   config: Config;
   deadline: Deadline;
   logger: Logger;
+  locks: LockHolder;
 }
 
 export interface SieveDecision {
@@ -111,7 +113,7 @@ export async function deliverWithSieve(d: SieveDecision, i: SieveStageInput, exe
     i.logger.warn(`sieve: ${t.why}; storing in INBOX`);
     t = { ok: true, targets: [{ mailbox: 'INBOX', dir: '', flags: [], create: true }] };
   }
-  const post = { messagePath: i.spool.path, eol: d.eol, envelope: i.envelope, user: i.user, home: i.home, stateDir: stateDirOf(i), config: i.config, deadline: i.deadline, logger: i.logger };
+  const post = { messagePath: i.spool.path, eol: d.eol, envelope: i.envelope, user: i.user, home: i.home, stateDir: stateDirOf(i), config: i.config, deadline: i.deadline, logger: i.logger, locks: i.locks };
   if (t.targets.length === 0) {
     // Nothing to store: redirect first; if any redirect fails, keep the message rather than lose it.
     const sent = await runPostActions({ ...post, plan });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import { withLocks } from '../locks/acquire.js';
+import type { LockHolder } from '../locks/holder.js';
 import { lockOptions, recalcLock } from '../locks/maildir-locks.js';
 import { expandMaildir } from '../pipeline/recipient.js';
 import { lookupAccount } from '../privileges/accounts.js';
@@ -102,6 +103,8 @@ export type MailboxResult = { usage: Usage } | { missing: true } | { error: stri
 export interface MailboxContext {
   config: Config;
   deadline: Deadline;
+  /** The run's record of held locks, released by its exit hook. */
+  locks?: LockHolder;
 }
 
 /** usageOf: the Maildir's usage from a fresh maildirsize, else recalculated under the lock. */
@@ -155,7 +158,7 @@ const isRoot = (): boolean => process.geteuid?.() === 0;
  * 0600 maildirsize would make every later delivery for the user fail to read it.
  */
 async function underRecalcLock<T>(maildir: string, ctx: MailboxContext, fn: () => Promise<T>): Promise<T> {
-  return withLocks([recalcLock(maildir)], lockOptions(ctx.config, ctx.deadline), async () => {
+  return withLocks([recalcLock(maildir)], lockOptions(ctx.config, ctx.deadline, ctx.locks), async () => {
     if (!isRoot()) return fn();
     const st = await stat(maildir);
     const owner: Owner = { uid: st.uid, gid: st.gid };

@@ -1,13 +1,15 @@
 /**
  * A delivery session: everything one message's delivery owns, so that many
  * sessions can run in one process (LMTP) without seeing each other: the
- * deadline, the log context, the commit gate and the outcome of each recipient.
+ * deadline, the log context, the lock leases, the commit gate and the outcome
+ * of each recipient.
  * Process-wide things (the unique-name source, the config) are handed in by
  * the front end that created the session. Must not: read input, exit, or
  * print; front ends (cli/deliver.ts, later servers) do that.
  */
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
+import { LockHolder } from '../locks/holder.js';
 import type { Logger } from '../log/logger.js';
 import type { NameSource } from '../maildir/name-source.js';
 import type { Outcome } from '../outcome/outcome.js';
@@ -18,6 +20,8 @@ export interface Session {
   readonly logger: Logger;
   readonly names: NameSource;
   readonly gate: CommitGate;
+  /** The locks this session holds (the front end's exit hook releases them). */
+  readonly locks: LockHolder;
   /** Postfix's environment (deliver mode) or an empty one (servers). */
   readonly env: NodeJS.ProcessEnv;
 }
@@ -31,7 +35,7 @@ export interface SessionParts {
 }
 
 export function openSession(p: SessionParts): Session {
-  return { config: p.config, deadline: p.deadline, logger: p.logger, names: p.names, gate: new CommitGate(p.deadline.signal), env: p.env ?? {} };
+  return { config: p.config, deadline: p.deadline, logger: p.logger, names: p.names, gate: new CommitGate(p.deadline.signal), locks: new LockHolder(), env: p.env ?? {} };
 }
 
 /**

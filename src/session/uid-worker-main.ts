@@ -116,6 +116,9 @@ export function runUidWorker(): void {
     }
   };
   process.on('message', (m) => handle(m as ToWorker));
+  process.on('exit', () => {
+    for (const j of jobs.values()) j.session.locks.releaseSync();
+  });
   // The parent is gone: finish the jobs that run (a started commit runs to its end), then leave.
   let parentGone = false;
   process.on('disconnect', () => {

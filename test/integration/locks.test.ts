@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Deadline } from '../../src/deadline/deadline.js';
 import { acquireLocks } from '../../src/locks/acquire.js';
+import { LockHolder } from '../../src/locks/holder.js';
 import type { LockRequest } from '../../src/locks/plan.js';
 import { startHolder } from '../helpers/lock-holder.js';
 import { tempDir } from '../helpers/run-mda.js';
@@ -182,5 +183,25 @@ describe('lock ownership by token, not inode (issue 9 finding 6)', () => {
     expect(ra.code, ra.output).toBe(0);
     assertExclusive(log);
     expect(lockFiles()).toEqual([]);
+  });
+});
+
+describe('each session holds its own locks (issue 9: no module-level state)', () => {
+  it("one session's exit release removes its locks and never another session's in the same process", async () => {
+    const deadline = Deadline.start(10_000, { graceMs: 1000, onHardStop: () => undefined });
+    try {
+      const a = new LockHolder();
+      const b = new LockHolder();
+      await acquireLocks([c('a.lock')], { timeoutMs: 1000, staleMs: 60_000, deadline, holder: a });
+      const leaseB = await acquireLocks([c('b.lock')], { timeoutMs: 1000, staleMs: 60_000, deadline, holder: b });
+      expect([a.size, b.size]).toEqual([1, 1]);
+      a.releaseSync();
+      expect(lockFiles().sort()).toEqual(['b.lock']);
+      await leaseB.release();
+      expect(b.size).toBe(0);
+      expect(lockFiles()).toEqual([]);
+    } finally {
+      deadline.dispose();
+    }
   });
 });

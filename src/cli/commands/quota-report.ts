@@ -8,6 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { Deadline } from '../../deadline/deadline.js';
+import { LockHolder } from '../../locks/holder.js';
 import { temp } from '../../outcome/outcome.js';
 import {
   buildRow,
@@ -52,6 +53,8 @@ export interface SelectArgs {
 export interface QuotaRun {
   config: Config;
   deadline: Deadline;
+  /** Locks held by the run: released by the exit hook however the process ends. */
+  locks: LockHolder;
   selection: Selection;
   /** Writes one `mda quota <cmd>: ...` line to stderr. */
   fail(line: string): void;
@@ -83,6 +86,8 @@ export async function startRun(cmd: string, args: SelectArgs, io: QuotaIo): Prom
   });
   // Every Maildir in flight listens on the deadline (lock budgets, waits): more than Node's default 10.
   setMaxListeners(CONCURRENCY * 4, deadline.signal);
+  const locks = new LockHolder();
+  process.on('exit', () => locks.releaseSync());
   const onSignal = (sig: string): void => deadline.abort(temp('signal', `received ${sig}`));
   for (const s of SIGNALS) process.on(s, onSignal);
   const end = (): void => {
@@ -90,7 +95,7 @@ export async function startRun(cmd: string, args: SelectArgs, io: QuotaIo): Prom
     deadline.dispose();
   };
   const selection = await selectTargets(config, { users: args.user, globs: args.maildirGlob }, deadline, io.cwd);
-  return { config, deadline, selection, fail, end };
+  return { config, deadline, locks, selection, fail, end };
 }
 
 /** stoppedLine: why a run ended early and how much was left out, or undefined. */
