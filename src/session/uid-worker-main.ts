@@ -27,6 +27,8 @@ interface Job {
   header: Buffer;
   /** The spool once created; every write is chained after the previous one. */
   chain: Promise<Spool>;
+  /** Set as soon as the spool exists, so a failed job still removes it. */
+  spool?: Spool;
 }
 
 const isOutcome = (v: object): v is Outcome => 'kind' in v;
@@ -78,6 +80,7 @@ export function runUidWorker(): void {
         const deadline = Deadline.start(m.deadlineMs, { graceMs: 5_000, onHardStop: (why) => logger(m.id).error(`job still running after its deadline: ${JSON.stringify(why)}`) });
         const session = openSession({ config, deadline, logger: logger(m.id), names });
         const job: Job = { session, rcpts: m.rcpts, header: Buffer.from(m.header), chain: spoolFor(session, m.rcpts) };
+        job.chain = job.chain.then((spool) => (job.spool = spool));
         jobs.set(m.id, job);
         return;
       }
@@ -94,18 +97,13 @@ export function runUidWorker(): void {
         if (!job) return;
         const { session: s } = job;
         void job.chain
-          .then(async (spool) => {
-            try {
-              return await deliverMessage(s, { spool, header: job.header }, job.rcpts);
-            } finally {
-              await spool.discard();
-            }
-          })
+          .then((spool) => deliverMessage(s, { spool, header: job.header }, job.rcpts))
           .catch((err: unknown) => {
             const outcome = (err as { outcome?: Outcome }).outcome ?? classifyError(err, 'delivery', s.config.quota);
             return job.rcpts.map((r) => ({ user: r.user, outcome, facts: { user: r.user } }));
           })
-          .then((results) => {
+          .then(async (results) => {
+            await job.spool?.discard();
             jobs.delete(m.id);
             s.deadline.dispose();
             send({ t: 'done', id: m.id, results });
