@@ -134,6 +134,15 @@ export class Deadline {
     return { stop: () => this.clear(t) };
   }
 
+  /**
+   * grace resolves ms from now whether or not the deadline has fired: how long
+   * work that must not be cut short (a commit under way elsewhere) may still take.
+   * Unref'd: it never keeps the process alive by itself.
+   */
+  grace(ms: number): Promise<void> {
+    return new Promise((resolve) => void this.schedule(ms, resolve));
+  }
+
   /** dispose stops every timer once the outcome is known (the watchdog too). */
   dispose(): void {
     for (const t of this.timers) clearTimeout(t);

@@ -10,9 +10,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as C } from 'node:fs';
 import type { Config } from '../config/schema.js';
+import type { Deadline } from '../deadline/deadline.js';
 import { open, read, withFd } from '../io/fs-async.js';
 import type { Logger } from '../log/logger.js';
-import { temp, type Outcome } from '../outcome/outcome.js';
+import { OutcomeError, temp, type Outcome } from '../outcome/outcome.js';
 import type { MessageRecipient, RecipientResult, SpooledMessage, UidRunner } from '../pipeline/deliver-message.js';
 import type { Account } from '../privileges/accounts.js';
 import type { Session } from './session.js';
@@ -22,6 +23,18 @@ import { CHUNK_BYTES, type FromWorker, type ToWorker } from './uid-worker-protoc
 export interface WorkerEntry {
   execPath: string;
   args: string[];
+}
+
+/** How long a job's answer is still awaited after the session's deadline (a started commit runs to its end). */
+const COMMIT_GRACE_MS = 30_000;
+
+/** Resolves ms after the deadline fires (at once if it has). */
+function afterDeadline(d: Deadline, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const arm = () => void d.grace(ms).then(resolve);
+    if (d.signal.aborted) arm();
+    else d.signal.addEventListener('abort', arm, { once: true });
+  });
 }
 
 interface Pending {
@@ -69,7 +82,7 @@ class Worker {
   }
 
   async run(s: Session, msg: SpooledMessage, rcpts: MessageRecipient[]): Promise<RecipientResult[]> {
-    await this.ready;
+    await s.deadline.race(this.ready);
     const id = this.nextId++;
     const done = new Promise<RecipientResult[]>((resolve) => this.pending.set(id, { logger: s.logger, resolve }));
     const onAbort = () => void this.post({ t: 'abort', id, why: 'the session was aborted' }).catch(() => undefined);
@@ -86,14 +99,18 @@ class Worker {
         }
       });
       await this.post({ t: 'end', id });
-      return await done;
+      // After the deadline the worker's own deadline ends the job; a commit it has started still
+      // runs to its end, so its answer is awaited a little longer before the copies count as deferred.
+      return await Promise.race([done, afterDeadline(s.deadline, COMMIT_GRACE_MS).then(() => [])]);
     } finally {
       s.deadline.signal.removeEventListener('abort', onAbort);
     }
   }
 
+  /** stop lets a worker with jobs finish them (it exits once disconnected and idle); an idle or stuck one is ended now. */
   stop(): void {
-    if (this.child.connected) this.child.disconnect();
+    if (this.pending.size === 0) this.child.kill('SIGTERM');
+    else if (this.child.connected) this.child.disconnect();
   }
 }
 
@@ -108,7 +125,7 @@ export class UidWorkers implements UidRunner {
       const results = await this.worker(account).run(s, msg, rcpts);
       return results.length === rcpts.length ? results : failAll(temp('system', `the worker for uid ${account.uid} ended mid-delivery`));
     } catch (err) {
-      return failAll(temp('system', (err as Error).message));
+      return failAll(err instanceof OutcomeError ? err.outcome : temp('system', (err as Error).message));
     }
   }
 
