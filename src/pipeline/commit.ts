@@ -7,15 +7,13 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
-import { withLocks, type LockOptions } from '../locks/acquire.js';
+import type { LockOptions } from '../locks/acquire.js';
 import type { LockRequest } from '../locks/plan.js';
 import type { Logger } from '../log/logger.js';
 import type { Spool } from '../maildir/spool.js';
 import { delivered, type Outcome } from '../outcome/outcome.js';
-import { isUnlimited, type UserQuota } from '../quota/limits.js';
-import { checkQuota } from '../quota/maildirsize.js';
-import { overQuotaOutcome } from '../quota/policy.js';
-import { appendDelivery, readQuota } from '../quota/store.js';
+import { commitWithQuota } from '../quota/commit-check.js';
+import type { UserQuota } from '../quota/limits.js';
 
 export interface CommitInput {
   maildir: string; // the top Maildir: the lock and maildirsize live here
@@ -37,28 +35,10 @@ export function lockOptions(config: Config, deadline: Deadline): LockOptions {
 }
 
 export async function commitDelivery(c: CommitInput): Promise<Outcome> {
-  const opts = lockOptions(c.config, c.deadline);
-  const lock = commitLock(c.maildir);
-  const commit = async (): Promise<Outcome> => {
-    const file = await c.spool.commit(c.folderDir);
-    // Delivered now. A failed append only makes maildirsize stale; the next reader recalculates.
-    await appendDelivery(c.maildir, c.spool.bytes).catch((err: unknown) =>
-      c.logger.warn(`maildirsize append failed in ${c.maildir}: ${(err as Error).message}`),
-    );
-    return delivered(c.folder, file);
-  };
-  // Without a quota there is nothing to check, and the O_APPEND line needs no lock (Maildir++).
-  if (isUnlimited(c.quota.limits)) return commit();
-  return withLocks([lock], opts, async () => {
-    const usage = await readQuota(c.maildir, c.quota.limits, {
-      withRecalcLock: (fn) => withLocks([recalcLock(c.maildir)], opts, fn, [lock]),
-    });
-    if (usage.recalculated) c.logger.info(`maildirsize recalculated for ${c.maildir}: ${usage.reason}`);
-    const check = checkQuota(usage, c.quota.limits, c.quota.grace, c.spool.bytes);
-    if (check.over) {
-      await c.spool.discard();
-      return overQuotaOutcome(c.quota.overQuota, check.detail);
-    }
-    return commit();
-  });
+  // The quota decides under the commit lock (src/quota/commit-check.ts); the link is ours.
+  return commitWithQuota(
+    { maildir: c.maildir, quota: c.quota, bytes: c.spool.bytes, copies: 1, deadline: c.deadline, lockOptions: lockOptions(c.config, c.deadline), logger: c.logger, commitLock: commitLock(c.maildir), recalcLock: recalcLock(c.maildir) },
+    async () => ({ value: delivered(c.folder, await c.spool.commit(c.folderDir)), stored: 1 }),
+    async (refused) => (await c.spool.discard(), refused),
+  );
 }

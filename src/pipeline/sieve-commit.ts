@@ -10,16 +10,13 @@ import { basename, join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import { fsync, link, open, stat, unlink, withFd } from '../io/fs-async.js';
-import { withLocks } from '../locks/acquire.js';
 import type { Logger } from '../log/logger.js';
 import { prepareMailbox } from '../maildir/mailbox.js';
 import { newName, uniqueName } from '../maildir/names.js';
 import { ensureMaildirDirs, fsyncDir, type Spool } from '../maildir/spool.js';
 import { delivered, type Outcome } from '../outcome/outcome.js';
-import { isUnlimited, type UserQuota } from '../quota/limits.js';
-import { checkQuota } from '../quota/maildirsize.js';
-import { overQuotaOutcome } from '../quota/policy.js';
-import { appendDelivery, readQuota } from '../quota/store.js';
+import { commitWithQuota } from '../quota/commit-check.js';
+import type { UserQuota } from '../quota/limits.js';
 import { maildirInfo, storedName, type StoreTarget } from '../sieve/targets.js';
 import { commitLock, lockOptions, recalcLock } from './commit.js';
 
@@ -46,30 +43,15 @@ const MAX_NAME_TRIES = 5;
 /** storeCopies stores the message in every target (at least one); throws when not even the first copy could be stored. */
 export async function storeCopies(c: SieveStoreInput): Promise<StoreResult> {
   const targets = await resolveFolders(c);
-  const store = async (): Promise<StoreResult> => {
-    const stored = await linkAll(c, targets);
-    for (const _ of stored) {
-      // Stored now. A failed append only makes maildirsize stale; the next reader recalculates.
-      await appendDelivery(c.maildir, c.spool.bytes).catch((err: unknown) =>
-        c.logger.warn(`maildirsize append failed in ${c.maildir}: ${(err as Error).message}`),
-      );
-    }
-    return { outcome: delivered(stored.map((s) => s.mailbox).join(','), stored[0]!.path), stored };
-  };
-  if (isUnlimited(c.quota.limits)) return store();
-  const opts = lockOptions(c.config, c.deadline);
-  const lock = commitLock(c.maildir);
-  return withLocks([lock], opts, async () => {
-    const usage = await readQuota(c.maildir, c.quota.limits, {
-      withRecalcLock: (fn) => withLocks([recalcLock(c.maildir)], opts, fn, [lock]),
-    });
-    if (usage.recalculated) c.logger.info(`maildirsize recalculated for ${c.maildir}: ${usage.reason}`);
-    // Every copy counts against the quota (Maildir++ counts files, and each link is one).
-    const n = targets.length;
-    const check = checkQuota({ bytes: usage.bytes, count: usage.count + n - 1 }, c.quota.limits, c.quota.grace, c.spool.bytes * n);
-    if (check.over) return { outcome: overQuotaOutcome(c.quota.overQuota, n > 1 ? `${check.detail} (${n} copies)` : check.detail), stored: [] };
-    return store();
-  });
+  // Every copy counts against the quota (Maildir++ counts files, and each link is one): src/quota/commit-check.ts.
+  return commitWithQuota(
+    { maildir: c.maildir, quota: c.quota, bytes: c.spool.bytes, copies: targets.length, deadline: c.deadline, lockOptions: lockOptions(c.config, c.deadline), logger: c.logger, commitLock: commitLock(c.maildir), recalcLock: recalcLock(c.maildir) },
+    async () => {
+      const stored = await linkAll(c, targets);
+      return { value: { outcome: delivered(stored.map((s) => s.mailbox).join(','), stored[0]!.path), stored }, stored: stored.length };
+    },
+    async (refused) => ({ outcome: refused, stored: [] }),
+  );
 }
 
 /**
