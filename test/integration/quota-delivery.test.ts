@@ -4,7 +4,8 @@
  * honeypot incident (a full mailbox plus a stuck lock holder never makes a
  * delivery wait past its lock timeout, and no lock is left behind).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMaildirsize } from '../../src/quota/maildirsize.js';
@@ -131,6 +132,18 @@ describe('when to recount, whose quota, which folders (issue 9)', () => {
     const text = readFileSync(join(md, 'maildirsize'), 'latin1');
     expect(text.split('\n')[0]).toBe('3C,100000S');
     expect(usageOnDisk()).toMatchObject({ count: 3 });
+  });
+
+  it('a FIFO planted as maildirsize never blocks a delivery: it is replaced by a recounted regular file', async () => {
+    config('[quota]\nmessages = 10\n');
+    mkMaildir();
+    execFileSync('mkfifo', [join(md, 'maildirsize')]);
+    const r = await deliver(msg(1), ['--deadline', '3s']);
+    expect(r.elapsedMs).toBeLessThan(6000);
+    expect([r.code, r.output]).toEqual([0, '']);
+    expect(lstatSync(join(md, 'maildirsize')).isFile()).toBe(true);
+    expect(usageOnDisk()).toMatchObject({ count: 1 });
+    expect(locksLeft()).toEqual([]);
   });
 
   it('Dovecot counts every folder by default: .Trash counts (finding 12)', async () => {
