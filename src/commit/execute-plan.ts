@@ -1,22 +1,20 @@
 /**
  * The one executor: commits any plan (Sieve's, or the implicit keep) for one
  * recipient. Folders are prepared first (with the INBOX fallback), then under
- * the recipient's commit lock: quota for all copies → the commit gate → every
- * copy linked and fsynced by store-copy.ts → one maildirsize line per copy.
+ * the recipient's commit lock (quota/commit-check.ts owns it and the quota):
+ * quota for all copies → the commit gate → every copy linked and fsynced by
+ * store-copy.ts → one maildirsize line per copy.
  * A plan commits all or nothing: a copy that cannot be stored even in INBOX
  * undoes the copies already linked, and the error defers the delivery.
  * Must not: wait on anything but the filesystem while holding the lock, or
  * race the deadline once linking has started (a started commit runs to its end).
  */
 import { join } from 'node:path';
-import { withLocks } from '../locks/acquire.js';
 import { commitLock, lockOptions, recalcLock } from '../locks/maildir-locks.js';
 import type { Spool } from '../maildir/spool.js';
 import { delivered, OutcomeError, temp, type Outcome } from '../outcome/outcome.js';
-import { isUnlimited, type UserQuota } from '../quota/limits.js';
-import { checkQuota } from '../quota/maildirsize.js';
-import { overQuotaOutcome } from '../quota/policy.js';
-import { appendDelivery, readQuota } from '../quota/store.js';
+import { commitWithQuota } from '../quota/commit-check.js';
+import type { UserQuota } from '../quota/limits.js';
 import type { Session } from '../session/session.js';
 import { maildirInfo } from '../sieve/targets.js';
 import { INBOX_TARGET, prepareFolders, type CommitTarget } from './prepare-folders.js';
@@ -49,23 +47,21 @@ export interface Executed {
 export async function executePlan(x: ExecuteInput): Promise<Executed> {
   const { session: s } = x;
   const targets = await prepareFolders({ maildir: x.maildir, uid: x.uid, targets: x.targets, autocreate: s.config.delivery.autocreateFolders, deadline: s.deadline, logger: s.logger });
-  if (isUnlimited(x.quota.limits)) return commit(x, targets);
-  const opts = lockOptions(s.config, s.deadline, s.locks);
-  const lock = commitLock(x.maildir);
-  return withLocks([lock], opts, async () => {
-    const usage = await readQuota(x.maildir, x.quota.limits, {
-      withRecalcLock: (fn) => withLocks([recalcLock(x.maildir)], opts, fn, [lock]),
-    });
-    if (usage.recalculated) s.logger.info(`maildirsize recalculated for ${x.maildir}: ${usage.reason}`);
-    // Every copy counts against the quota (Maildir++ counts files, and each link is one).
-    const n = targets.length;
-    const check = checkQuota({ bytes: usage.bytes, count: usage.count + n - 1 }, x.quota.limits, x.quota.grace, x.spool.bytes * n);
-    if (check.over) return { outcome: overQuotaOutcome(x.quota.overQuota, n > 1 ? `${check.detail} (${n} copies)` : check.detail), stored: [] };
-    return commit(x, targets);
-  });
+  // The quota decides for all copies under the commit lock (quota/commit-check.ts); the links are ours.
+  return commitWithQuota(
+    {
+      maildir: x.maildir, quota: x.quota, bytes: x.spool.bytes, copies: targets.length, deadline: s.deadline, logger: s.logger,
+      lockOptions: lockOptions(s.config, s.deadline, s.locks), commitLock: commitLock(x.maildir), recalcLock: recalcLock(x.maildir),
+    },
+    async () => {
+      const done = await commit(x, targets);
+      return { value: done, stored: done.stored.length };
+    },
+    async (refused) => ({ outcome: refused, stored: [] }),
+  );
 }
 
-/** commit passes the gate, links every copy (all or nothing), records the outcome, then appends maildirsize. */
+/** commit passes the gate, links every copy (all or nothing) and records the outcome; commit-check.ts then appends maildirsize. */
 async function commit(x: ExecuteInput, targets: CommitTarget[]): Promise<Executed> {
   const { session: s } = x;
   if (!s.gate.enter()) {
@@ -77,10 +73,6 @@ async function commit(x: ExecuteInput, targets: CommitTarget[]): Promise<Execute
     const stored = await linkAll(x, targets);
     const outcome = delivered(stored.map((c) => c.mailbox).join(','), stored[0]!.path);
     s.gate.stored(x.recipient, outcome);
-    for (const _ of stored) {
-      // Stored now. A failed append only makes maildirsize stale; the next reader recalculates.
-      await appendDelivery(x.maildir, x.spool.bytes).catch((err: unknown) => s.logger.warn(`maildirsize append failed in ${x.maildir}: ${(err as Error).message}`));
-    }
     return { outcome, stored };
   } finally {
     s.gate.leave();

@@ -69,7 +69,11 @@ export interface Config {
     /** The sendmail(1) program for Sieve redirects and vacation replies (argv[0]; never run through a shell). */
     sendmail: string;
   };
-  quota: QuotaSettings & { overQuota: OverQuota };
+  quota: QuotaSettings & {
+    overQuota: OverQuota;
+    /** Folders whose messages do not count (`[quota] ignore_folders`, e.g. "Trash"); none by default, as Dovecot. */
+    ignoreFolders: string[];
+  };
   locks: {
     /** How long to wait for a lock before deferring, in ms. */
     timeoutMs: number;
@@ -147,7 +151,7 @@ export function defaultConfig(): Config {
       autocreateFolders: true,
       sendmail: '/usr/sbin/sendmail',
     },
-    quota: { storage: 0, messages: 0, grace: 0, overQuota: 'bounce' },
+    quota: { storage: 0, messages: 0, grace: 0, overQuota: 'bounce', ignoreFolders: [] },
     locks: { timeoutMs: 10_000, staleMs: 60_000 },
     log: { target: { kind: 'syslog' } },
     users: {},

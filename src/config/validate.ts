@@ -5,6 +5,7 @@
  * validate-scanners.ts's, [sieve] validate-sieve.ts's; value readers are fields.ts). Must not: read files or
  * import the TOML parser (load.ts does both, lazily). Pure: no I/O.
  */
+import { mailboxDir } from '../sieve/mailbox-name.js';
 import { defaultConfig, type Config, type LogTarget, type OverQuota, type QuotaSettings, type UserConfig } from './schema.js';
 import { checkKnown, count, duration, durationIn, show, size, table, typeName, type Fail, type Path, type Table } from './fields.js';
 import { keyLine, tomlKey } from './key-lines.js';
@@ -37,7 +38,7 @@ const MIN_LOCK_STALE_MS = 1_000;
 const KNOWN = {
   top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus', 'sieve'],
   delivery: ['maildir', 'deadline', 'max_message_size', ...DELIVERY_SIEVE_KEYS],
-  quota: ['storage', 'messages', 'grace', 'over_quota'],
+  quota: ['storage', 'messages', 'grace', 'over_quota', 'ignore_folders'],
   userQuota: ['storage', 'messages', 'grace'],
   locks: ['timeout', 'stale'],
   log: ['target'],
@@ -75,6 +76,7 @@ export function validateConfig(
       checkKnown(quota, ['quota'], KNOWN.quota, fail);
       Object.assign(config.quota, quotaSettings(quota, ['quota'], fail));
       config.quota.overQuota = overQuota(quota['over_quota'], ['quota', 'over_quota'], fail) ?? config.quota.overQuota;
+      config.quota.ignoreFolders = ignoreFolders(quota['ignore_folders'], ['quota', 'ignore_folders'], fail) ?? config.quota.ignoreFolders;
     }
     const locks = table(top['locks'], ['locks'], fail);
     if (locks) {
@@ -172,6 +174,21 @@ function quotaSettings(t: Table, path: Path, fail: Fail): Partial<QuotaSettings>
   if (storage !== undefined) out.storage = storage;
   if (messages !== undefined) out.messages = messages;
   if (grace !== undefined) out.grace = grace;
+  return out;
+}
+
+/** ignoreFolders reads folder names as IMAP shows them ("Trash", "Archive.2024"); each must name a Maildir++ folder. */
+function ignoreFolders(v: unknown, path: Path, fail: Fail): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) return fail(path, `must be an array of folder names, got ${typeName(v)}`);
+  const out: string[] = [];
+  for (const [i, name] of v.entries()) {
+    if (typeof name !== 'string') return fail(path, `must be an array of folder names, element ${i + 1} is ${typeName(name)}`);
+    const dir = mailboxDir(name);
+    if (!dir.ok) return fail(path, `element ${i + 1} ${JSON.stringify(name)}: ${dir.why}`);
+    if (dir.dir === '') return fail(path, `element ${i + 1}: INBOX always counts`);
+    out.push(name);
+  }
   return out;
 }
 

@@ -101,8 +101,38 @@ export function formatDefinition(limits: QuotaLimits): string {
 }
 
 /** formatMaildirsize is a freshly recalculated file: definition plus one usage line. */
-export function formatMaildirsize(limits: QuotaLimits, bytes: number, count: number): string {
-  return `${formatDefinition(limits)}\n${bytes} ${count}\n`;
+export function formatMaildirsize(limits: QuotaLimits | string, bytes: number, count: number): string {
+  // A string is a definition line kept verbatim: one mda did not set is never reformatted.
+  return `${typeof limits === 'string' ? limits : formatDefinition(limits)}\n${bytes} ${count}\n`;
+}
+
+/**
+ * headerDefinition reads line 1 alone (usage lines may be corrupt): the raw
+ * line, kept verbatim when the file is rebuilt, and its limits. undefined = no
+ * complete, valid definition line.
+ */
+export function headerDefinition(text: Buffer | string): { line: string; limits: QuotaLimits } | undefined {
+  const s = typeof text === 'string' ? text : text.toString('latin1');
+  const lf = s.indexOf('\n');
+  if (lf < 0) return undefined;
+  const line = s.slice(0, lf);
+  if (line.includes('\0')) return undefined;
+  const limits = parseDefinition(line);
+  return 'corrupt' in limits ? undefined : { line, limits };
+}
+
+/** Where the limits in force come from: mda's config, the maildirsize header, or nowhere (unlimited). */
+export type LimitsSource = 'config' | 'maildirsize' | 'none';
+
+/**
+ * limitsInForce: mda's configured quota when it has one (Dovecot: limits come
+ * from the config); else the maildirsize header, which Maildir++ defines as
+ * the quota (Courier `maildirmake -q`, deliverquota). Never both mixed.
+ */
+export function limitsInForce(configured: QuotaLimits, header: QuotaLimits | undefined): { limits: QuotaLimits; from: LimitsSource } {
+  if (configured.storage !== 0 || configured.messages !== 0) return { limits: configured, from: 'config' };
+  if (header && (header.storage !== 0 || header.messages !== 0)) return { limits: header, from: 'maildirsize' };
+  return { limits: { storage: 0, messages: 0 }, from: 'none' };
 }
 
 /** appendLine is what one delivery appends (O_APPEND, no lock: Maildir++ spec). */
@@ -122,8 +152,22 @@ export interface RecalcFacts {
   fileSize: number;
   mtimeMs: number;
   nowMs: number;
-  /** The configured limits; the file's definition must match them. */
+  /** The limits in force (limitsInForce); the file's definition must match them. */
   limits: QuotaLimits;
+  /**
+   * The message about to be stored (all its copies): the file is then judged
+   * by whether it fits (Courier docheckquota), not by whether the recorded
+   * sums alone are over. Absent (reports): the recorded sums alone.
+   */
+  incoming?: Incoming;
+}
+
+export interface Incoming {
+  /** Bytes of one copy. */
+  bytes: number;
+  copies: number;
+  /** Bytes the last message may go over the storage limit. */
+  grace: number;
 }
 
 /**
@@ -146,24 +190,33 @@ export function recalcReason(parsed: MaildirsizeParse | undefined, f: RecalcFact
   if (!sameLimits(parsed.limits, f.limits)) {
     return `quota changed from ${formatDefinition(parsed.limits)} to ${formatDefinition(f.limits)}`;
   }
-  // Over quota is only believed from a fresh, freshly recalculated file: a
+  // "Does not fit" is only believed from a fresh, freshly recalculated file: a
   // single line younger than 15 minutes (Courier docheckquota, Dovecot maildirsize_parse).
-  if (isOver(parsed, f.limits)) {
-    if (parsed.usageLines > 1) return `over quota with ${parsed.usageLines} usage lines`;
+  // With a message in hand the question is whether it (every copy) fits, with grace.
+  const what = f.incoming ? doesNotFit(parsed, f.limits, f.incoming) : isOver(parsed, f.limits) ? 'over quota' : undefined;
+  if (what !== undefined) {
+    if (parsed.usageLines > 1) return `${what} with ${parsed.usageLines} usage lines`;
     const ageMs = f.nowMs - f.mtimeMs;
-    if (ageMs >= MAILDIRSIZE_STALE_MS) return `over quota and maildirsize is ${Math.floor(ageMs / 1000)}s old`;
+    if (ageMs >= MAILDIRSIZE_STALE_MS) return `${what} and maildirsize is ${Math.floor(ageMs / 1000)}s old`;
   }
   return undefined;
+}
+
+function doesNotFit(u: Usage, limits: QuotaLimits, m: Incoming): string | undefined {
+  const check = checkQuota(u, limits, m.grace, m.bytes * m.copies, m.copies);
+  if (!check.over) return undefined;
+  return `the message does not fit (${check.detail}${m.copies > 1 ? ` (${m.copies} copies)` : ''})`;
 }
 
 export type QuotaCheck = { over: false } | { over: true; what: 'storage' | 'messages'; detail: string };
 
 /**
- * checkQuota decides, before commit, whether a message of `messageSize` bytes
- * fits: over when bytes + size > storage + grace (storage > 0) or
- * count + 1 > messages (messages > 0). Reaching a limit exactly is allowed.
+ * checkQuota decides, before commit, whether `copies` files totalling
+ * `messageSize` bytes fit: over when bytes + size > storage + grace
+ * (storage > 0) or count + copies > messages (messages > 0). Reaching a limit
+ * exactly is allowed.
  */
-export function checkQuota(usage: Usage, limits: QuotaLimits, graceBytes: number, messageSize: number): QuotaCheck {
+export function checkQuota(usage: Usage, limits: QuotaLimits, graceBytes: number, messageSize: number, copies = 1): QuotaCheck {
   if (limits.storage > 0 && usage.bytes + messageSize > limits.storage + graceBytes) {
     const grace = graceBytes > 0 ? ` + ${graceBytes} grace` : '';
     return {
@@ -172,8 +225,8 @@ export function checkQuota(usage: Usage, limits: QuotaLimits, graceBytes: number
       detail: `storage ${usage.bytes} + ${messageSize} bytes > limit ${limits.storage}${grace}`,
     };
   }
-  if (limits.messages > 0 && usage.count + 1 > limits.messages) {
-    return { over: true, what: 'messages', detail: `${usage.count} messages + 1 > limit ${limits.messages}` };
+  if (limits.messages > 0 && usage.count + copies > limits.messages) {
+    return { over: true, what: 'messages', detail: `${usage.count} messages + ${copies} > limit ${limits.messages}` };
   }
   return { over: false };
 }

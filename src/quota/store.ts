@@ -1,31 +1,30 @@
 /**
  * The Maildir++ `maildirsize` file on disk: read (at most 5120 bytes), append
- * one line per delivery (O_APPEND, no lock), and rebuild it from new/ and cur/
- * of the top Maildir and its folders. Thin: every decision is maildirsize.ts's.
+ * one line per delivery (O_APPEND, no lock), and rebuild it from a count of
+ * the folders (scan.ts). Thin: every decision is maildirsize.ts's.
  * Must not: take locks itself (the caller's withRecalcLock does) or pick outcomes.
  */
-import { constants as C, type Dirent } from 'node:fs';
-import { fstat, fsync, lstat, open, read, readdir, readdirNames, rename, stat, unlink, withFd, write, writeAll } from '../io/fs-async.js';
+import { constants as C } from 'node:fs';
+import { fstat, fsync, open, read, rename, unlink, withFd, write, writeAll } from '../io/fs-async.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { escapeHost } from '../maildir/names.js';
 import {
   appendLine,
   formatMaildirsize,
+  headerDefinition,
   MAILDIRSIZE_READ_LIMIT,
   parseMaildirsize,
   recalcReason,
-  sizeFromName,
   type MaildirsizeParse,
   type QuotaLimits,
   type Usage,
 } from './maildirsize.js';
+import { newestDirMtime, scanMaildir, type Scan, type ScanOptions } from './scan.js';
+
+export { scanMaildir, type Scan };
 
 const FILE = 'maildirsize';
-/** lstat()s in flight at once while scanning: enough to hide latency, few enough for any fd limit. */
-const STAT_CONCURRENCY = 32;
-// Courier: trash is not counted unless built --with-trashquota; Dovecot: per config.
-const TRASH = '.Trash';
 
 export interface QuotaRead extends Usage {
   /** True when this call rebuilt maildirsize from the folders. */
@@ -39,11 +38,8 @@ export interface ReadQuotaOptions {
   now?: number;
   /** Runs fn while holding the per-Maildir recalculation lock (the lock manager's). */
   withRecalcLock: <T>(fn: () => Promise<T>) => Promise<T>;
-}
-
-export interface Scan extends Usage {
-  /** Newest mtime of all new/ and cur/ dirs, taken before any was listed (0 if none). */
-  maxMtimeMs: number;
+  /** Folder directory names not counted (`[quota] ignore_folders`). */
+  ignore?: ReadonlySet<string>;
 }
 
 const errnoIs = (err: unknown, ...codes: string[]): boolean =>
@@ -61,7 +57,7 @@ export async function readQuota(maildir: string, limits: QuotaLimits, opts: Read
     // Another delivery may have rebuilt it while we waited for the lock: don't scan twice.
     const again = await inspect(maildir, limits, clock());
     if (again.reason === undefined) return { bytes: again.bytes, count: again.count, recalculated: false };
-    const usage = await recalculate(maildir, limits);
+    const usage = await recalculate(maildir, limits, { ignore: opts.ignore });
     return { ...usage, recalculated: true, reason: first.reason };
   });
 }
@@ -76,19 +72,34 @@ async function inspect(maildir: string, limits: QuotaLimits, nowMs: number): Pro
   return { bytes: parsed.bytes, count: parsed.count };
 }
 
+export interface MaildirsizeHead {
+  parsed: MaildirsizeParse;
+  /** Line 1 alone, when it is a valid definition (usage lines may still be corrupt). */
+  header: ReturnType<typeof headerDefinition>;
+  size: number;
+  mtimeMs: number;
+}
+
+/** readMaildirsize reads at most 5120 bytes of `<maildir>/maildirsize`; undefined when it does not exist. */
+export function readMaildirsize(maildir: string): Promise<MaildirsizeHead | undefined> {
+  return readHead(join(maildir, FILE));
+}
+
 /** readHead reads at most 5120 bytes of the file; undefined when it does not exist. */
-async function readHead(path: string): Promise<{ parsed: MaildirsizeParse; size: number; mtimeMs: number } | undefined> {
+async function readHead(path: string): Promise<MaildirsizeHead | undefined> {
   let fd: number;
   try {
-    fd = await open(path, C.O_RDONLY | C.O_NOFOLLOW);
+    fd = await open(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
   } catch (err) {
     if (errnoIs(err, 'ENOENT')) return undefined;
     // A symlink is never followed; rebuilding renames a real file over it.
-    if (errnoIs(err, 'ELOOP')) return { parsed: { corrupt: 'maildirsize is a symlink' }, size: 0, mtimeMs: 0 };
+    if (errnoIs(err, 'ELOOP')) return { parsed: { corrupt: 'maildirsize is a symlink' }, header: undefined, size: 0, mtimeMs: 0 };
     throw err;
   }
   return withFd(fd, async () => {
     const st = await fstat(fd);
+    // A FIFO or device the user put there is not read (and the open did not block: O_NONBLOCK).
+    if (!st.isFile()) return { parsed: { corrupt: 'maildirsize is not a regular file' }, header: undefined, size: 0, mtimeMs: 0 };
     const buf = Buffer.alloc(MAILDIRSIZE_READ_LIMIT);
     let got = 0;
     while (got < buf.length) {
@@ -96,22 +107,25 @@ async function readHead(path: string): Promise<{ parsed: MaildirsizeParse; size:
       if (n === 0) break;
       got += n;
     }
-    return { parsed: parseMaildirsize(buf.subarray(0, got)), size: Math.max(st.size, got), mtimeMs: st.mtimeMs };
+    const text = buf.subarray(0, got);
+    return { parsed: parseMaildirsize(text), header: headerDefinition(text), size: Math.max(st.size, got), mtimeMs: st.mtimeMs };
   });
 }
 
 /**
- * recalculate rebuilds maildirsize from the folders. The caller holds the
- * recalculation lock. If a new/ or cur/ changed while we counted (a delivery or
- * an IMAP expunge raced us), count once more and keep that result: the quota
- * is approximate by design (Courier docheckquota, Dovecot maildirsize_recalculate).
+ * recalculate rebuilds maildirsize from the folders, with no time limit (`mda
+ * quota recalc`; deliveries use commit-check.ts, which has one). The caller
+ * holds the recalculation lock. `definition`: the limits to write, or a line
+ * kept verbatim. If a new/ or cur/ changed while we counted (a delivery or an
+ * IMAP expunge raced us), count what changed once more and keep that result:
+ * the quota is approximate by design (Courier docheckquota, Dovecot maildirsize_recalculate).
  */
-export async function recalculate(maildir: string, limits: QuotaLimits): Promise<Usage> {
-  let scan = await scanMaildir(maildir);
-  await writeMaildirsize(maildir, formatMaildirsize(limits, scan.bytes, scan.count));
-  if ((await newestDirMtime(maildir)) > scan.maxMtimeMs) {
-    scan = await scanMaildir(maildir);
-    await writeMaildirsize(maildir, formatMaildirsize(limits, scan.bytes, scan.count));
+export async function recalculate(maildir: string, definition: QuotaLimits | string, opts: Pick<ScanOptions, 'ignore'> = {}): Promise<Usage> {
+  let scan = await scanMaildir(maildir, opts);
+  await writeMaildirsize(maildir, formatMaildirsize(definition, scan.bytes, scan.count));
+  if ((await newestDirMtime(maildir, opts.ignore)) > scan.maxMtimeMs) {
+    scan = await scanMaildir(maildir, { ...opts, state: scan.state });
+    await writeMaildirsize(maildir, formatMaildirsize(definition, scan.bytes, scan.count));
   }
   return { bytes: scan.bytes, count: scan.count };
 }
@@ -141,7 +155,7 @@ export async function appendDelivery(maildir: string, size: number): Promise<voi
 }
 
 /** writeMaildirsize writes a unique file in tmp/, fsyncs it and renames it over maildirsize. */
-async function writeMaildirsize(maildir: string, text: string): Promise<void> {
+export async function writeMaildirsize(maildir: string, text: string): Promise<void> {
   // pid + counter + time make the name unique per host (no crypto: it costs startup time)
   tmpSeq += 1;
   const name = `${Math.floor(Date.now() / 1000)}.P${process.pid}Q${tmpSeq}M${Date.now() % 1000}.${escapeHost(hostname())}_maildirsize`;
@@ -161,96 +175,3 @@ async function writeMaildirsize(maildir: string, text: string): Promise<void> {
 }
 let tmpSeq = 0;
 
-/**
- * scanMaildir counts the messages in new/ and cur/ of the top Maildir and every
- * Maildir++ folder except .Trash. Sizes come from `,S=` in the name; other files
- * are lstat()ed (a file gone meanwhile was moved or expunged: skipped). Used by
- * recalculate() and `mda quota report`.
- */
-export async function scanMaildir(maildir: string): Promise<Scan> {
-  const dirs = await messageDirs(maildir);
-  // All mtimes before any listing: a change after this point is caught by recalculate().
-  const mtimes = await Promise.all(dirs.map(mtimeOf));
-  const maxMtimeMs = Math.max(0, ...mtimes.filter((m): m is number => m !== undefined));
-  let bytes = 0;
-  let count = 0;
-  const toStat: string[] = [];
-  for (const [i, dir] of dirs.entries()) {
-    if (mtimes[i] === undefined) continue;
-    let names: string[];
-    try {
-      names = await readdirNames(dir);
-    } catch (err) {
-      if (errnoIs(err, 'ENOENT', 'ENOTDIR', 'ESTALE')) continue;
-      throw err;
-    }
-    for (const name of names) {
-      if (name.startsWith('.')) continue; // never a message (maildir(5)); Courier skips these too
-      const size = sizeFromName(name);
-      if (size === undefined) toStat.push(join(dir, name));
-      else {
-        bytes += size;
-        count += 1;
-      }
-    }
-  }
-  await eachLimited(toStat, STAT_CONCURRENCY, async (path) => {
-    try {
-      // Not `bytes += (await lstat(path)).size`: that reads `bytes` before the
-      // await, and concurrent workers would overwrite each other's sums.
-      const { size } = await lstat(path);
-      bytes += size;
-      count += 1;
-    } catch (err) {
-      if (!errnoIs(err, 'ENOENT', 'ESTALE')) throw err;
-    }
-  });
-  return { bytes, count, maxMtimeMs };
-}
-
-/** newestDirMtime is the newest mtime of all new/ and cur/ dirs now (0 if none). */
-async function newestDirMtime(maildir: string): Promise<number> {
-  const mtimes = await Promise.all((await messageDirs(maildir)).map(mtimeOf));
-  return Math.max(0, ...mtimes.filter((m): m is number => m !== undefined));
-}
-
-async function mtimeOf(dir: string): Promise<number | undefined> {
-  try {
-    return (await stat(dir)).mtimeMs;
-  } catch (err) {
-    if (errnoIs(err, 'ENOENT', 'ENOTDIR', 'ESTALE')) return undefined;
-    throw err;
-  }
-}
-
-/** messageDirs lists new/ and cur/ of the Maildir and of each `.Folder` directory (not .Trash, not symlinks). */
-async function messageDirs(maildir: string): Promise<string[]> {
-  const roots = [maildir];
-  for (const d of await readdir(maildir)) {
-    if (!d.name.startsWith('.') || d.name === '.' || d.name === '..' || d.name === TRASH) continue;
-    if (await isFolderDir(maildir, d)) roots.push(join(maildir, d.name));
-  }
-  return roots.flatMap((r) => [join(r, 'new'), join(r, 'cur')]);
-}
-
-/** isFolderDir: a real directory; symlinked folders are skipped as Courier does (DT_LNK). */
-async function isFolderDir(maildir: string, d: Dirent): Promise<boolean> {
-  if (d.isDirectory()) return true;
-  if (d.isSymbolicLink() || d.isFile() || d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()) return false;
-  // DT_UNKNOWN (some filesystems): ask.
-  try {
-    return (await lstat(join(maildir, d.name))).isDirectory();
-  } catch (err) {
-    if (errnoIs(err, 'ENOENT', 'ESTALE')) return false;
-    throw err;
-  }
-}
-
-/** eachLimited runs fn over items with at most `limit` calls in flight. */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}

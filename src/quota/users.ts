@@ -1,7 +1,8 @@
 /**
  * Which Maildirs the `mda quota` commands look at (config `[users.*]`,
- * `--maildir-glob`, `--user`), and the per-Maildir I/O: usage via readQuota or a
- * rebuild via recalculate, under the quota-recalc lock, with bounded concurrency.
+ * `--maildir-glob`, `--user`), and the per-Maildir I/O: usage from a trusted
+ * maildirsize or a read-only count (report: runs as root from cron, so it
+ * writes nothing), or a rebuild via recalculate under the quota-recalc lock.
  * Must not: format or decide exit codes (report.ts), or take any lock but quota-recalc.
  */
 import { constants as C } from 'node:fs';
@@ -16,8 +17,9 @@ import { expandMaildir } from '../pipeline/recipient.js';
 import { lookupAccount } from '../privileges/accounts.js';
 import { expandGlob } from './glob.js';
 import { quotaFor } from './limits.js';
-import type { QuotaLimits, Usage } from './maildirsize.js';
-import { recalculate, readQuota } from './store.js';
+import { limitsInForce, recalcReason, type QuotaLimits, type Usage } from './maildirsize.js';
+import { scanMaildir } from './scan.js';
+import { readMaildirsize, recalculate } from './store.js';
 
 export interface Target {
   user: string;
@@ -98,7 +100,8 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export const limitsFor = (config: Config, t: Target): QuotaLimits => quotaFor(config, t.quotaUser).limits;
 
-export type MailboxResult = { usage: Usage } | { missing: true } | { error: string };
+/** limits: the quota in force for that Maildir (mda's, else its maildirsize header: limitsInForce). */
+export type MailboxResult = { usage: Usage; limits?: QuotaLimits } | { missing: true } | { error: string };
 
 export interface MailboxContext {
   config: Config;
@@ -107,24 +110,42 @@ export interface MailboxContext {
   locks?: LockHolder;
 }
 
-/** usageOf: the Maildir's usage from a fresh maildirsize, else recalculated under the lock. */
+/**
+ * usageOf: the Maildir's usage from a maildirsize that can be trusted, else a
+ * count of the folders. Never writes (no maildirsize, no lock, nothing in tmp/):
+ * only `mda quota recalc` rewrites files.
+ */
 export async function usageOf(t: Target, ctx: MailboxContext): Promise<MailboxResult> {
   // No stat up front: with a fresh maildirsize (the usual case) reading it is all the I/O there is.
   return guarded(t, async () => {
-    const usage = await readQuota(t.maildir, limitsFor(ctx.config, t), {
-      withRecalcLock: (fn) => underRecalcLock(t.maildir, ctx, fn),
-    });
-    return { usage: { bytes: usage.bytes, count: usage.count } };
+    const head = await readMaildirsize(t.maildir);
+    const { limits } = limitsInForce(limitsFor(ctx.config, t), head?.header?.limits);
+    const reason = recalcReason(head?.parsed, { fileSize: head?.size ?? 0, mtimeMs: head?.mtimeMs ?? 0, nowMs: Date.now(), limits });
+    const p = head?.parsed;
+    if (reason === undefined && p && !('corrupt' in p)) return { usage: { bytes: p.bytes, count: p.count }, limits };
+    const scan = await scanMaildir(t.maildir, { ignore: ignoreOf(ctx.config, t) });
+    return { usage: { bytes: scan.bytes, count: scan.count }, limits };
   });
 }
 
-/** rebuild recalculates maildirsize from the folders under the lock; a missing Maildir is an error here. */
+/**
+ * rebuild recalculates maildirsize from the folders under the lock; a missing
+ * Maildir is an error here. A header mda did not set (no mda quota for the
+ * user) is kept verbatim: Maildir++ makes it the quota.
+ */
 export async function rebuild(t: Target, ctx: MailboxContext): Promise<MailboxResult> {
-  const r = await guarded(t, async () => ({
-    usage: await underRecalcLock(t.maildir, ctx, () => recalculate(t.maildir, limitsFor(ctx.config, t))),
-  }));
+  const r = await guarded(t, async () =>
+    underRecalcLock(t.maildir, ctx, async () => {
+      const head = await readMaildirsize(t.maildir);
+      const inForce = limitsInForce(limitsFor(ctx.config, t), head?.header?.limits);
+      const definition = inForce.from === 'maildirsize' && head?.header ? head.header.line : inForce.limits;
+      return { usage: await recalculate(t.maildir, definition, { ignore: ignoreOf(ctx.config, t) }), limits: inForce.limits };
+    }),
+  );
   return 'missing' in r ? { error: `Maildir ${t.maildir} does not exist` } : r;
 }
+
+const ignoreOf = (config: Config, t: Target): Set<string> => new Set(quotaFor(config, t.quotaUser).ignoreFolders);
 
 /**
  * guarded turns any failure into an error line. Only when something failed is

@@ -3,7 +3,7 @@
  * Maildirs of real files named `...,S=<n>` with maildirsize files that are
  * fresh, stale, missing or wrong. Needs a built dist/ (`npm run build`).
  */
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/run-mda.js';
@@ -51,6 +51,18 @@ interface JsonRow {
   status: string;
 }
 const byUser = (rows: JsonRow[]): Record<string, JsonRow> => Object.fromEntries(rows.map((r) => [r.user, r]));
+
+/** snapshot: every path under root with its type, size, mtime and content digest (to prove nothing was written). */
+function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (p: string): void => {
+    const st = lstatSync(p);
+    out[p] = `${st.mode} ${st.size} ${st.mtimeMs} ${st.isFile() ? readFileSync(p, 'latin1') : ''}`;
+    if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+  };
+  walk(root);
+  return out;
+}
 
 /** parseCsv: a strict RFC 4180 reader (quoted fields, doubled quotes, CRLF). */
 function parseCsv(text: string): string[][] {
@@ -103,7 +115,7 @@ beforeEach(() => {
   maildir('carol', [9500], '10000S,10C\n9500 1\n'); // fresh, 95 %
   maildir('dave', [100, 200], '999S\n1 1\n'); // written for another limit: recalculated
   maildir('dave', [50], undefined, '.Sent'); // folders count
-  maildir('dave', [7777], undefined, '.Trash'); // .Trash does not
+  maildir('dave', [7777], undefined, '.Trash'); // .Trash too (as Dovecot), unless [quota] ignore_folders
 });
 afterEach(() => t.cleanup());
 
@@ -128,22 +140,37 @@ describe('mda quota report', () => {
     });
     expect(u.bob).toMatchObject({ bytes: 9000, storageLimit: 10000, storagePercent: 90, messages: 2, status: 'warn' });
     expect(u.carol).toMatchObject({ bytes: 9500, storagePercent: 95, messages: 1, status: 'warn' });
-    expect(u.dave).toMatchObject({ bytes: 350, messages: 3, messagePercent: 30, status: 'ok' });
+    expect(u.dave).toMatchObject({ bytes: 8127, messages: 4, messagePercent: 40, status: 'ok' });
     expect(u['zed,"the" ghost']).toMatchObject({ bytes: null, storageLimit: 10000, messages: null, status: 'missing' });
   });
 
-  it('recalculates a missing or stale maildirsize and trusts a fresh one', async () => {
+  it('recounts a missing or stale maildirsize without writing anything (root from cron), trusts a fresh one', async () => {
     writeFileSync(join(md('alice'), 'maildirsize'), '20000S,10C\n6000 3\n1 1\n'); // fresh, even if not the files' sum
+    const before = snapshot(mail);
     const r = await mda(['report', '--config', conf, '--maildir-glob', glob, '--format', 'json']);
     expect(r.code).toBe(0);
-    expect(byUser(JSON.parse(r.stdout) as JsonRow[]).alice).toMatchObject({ bytes: 6001, messages: 4 });
-    expect(sizeFile('bob')).toBe('10000S,10C\n9000 2\n');
-    expect(sizeFile('dave')).toBe('10000S,10C\n350 3\n');
-    expect(sizeFile('carol')).toBe('10000S,10C\n9500 1\n'); // untouched
-    for (const u of ['alice', 'bob', 'carol', 'dave']) {
-      expect(existsSync(join(md(u), 'maildirsize.lock'))).toBe(false);
-      expect(readdirSync(join(md(u), 'tmp'))).toEqual([]);
-    }
+    const u = byUser(JSON.parse(r.stdout) as JsonRow[]);
+    expect(u.alice).toMatchObject({ bytes: 6001, messages: 4 });
+    expect(u.bob).toMatchObject({ bytes: 9000, messages: 2 }); // no maildirsize: counted
+    expect(u.dave).toMatchObject({ bytes: 8127, messages: 4 }); // written for another limit: counted
+    expect(snapshot(mail)).toEqual(before); // no maildirsize, lock, tmp/ file or mtime changed
+  });
+
+  it('Maildir++: with no mda quota the maildirsize header is the quota; report shows it and rewrites nothing', async () => {
+    const bare = join(t.dir, 'bare.toml');
+    writeFileSync(bare, '[log]\ntarget = "none"\n');
+    writeFileSync(join(md('carol'), 'maildirsize'), '1000S,3C\n     0     0\n  9500 1\n'); // as Courier appends
+    const before = snapshot(mail);
+    const r = await mda(['report', '--config', bare, '--maildir-glob', glob, '--user', 'carol', '--user', 'bob', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const u = byUser(JSON.parse(r.stdout) as JsonRow[]);
+    expect(u.carol).toMatchObject({ bytes: 9500, storageLimit: 1000, messages: 1, messageLimit: 3, status: 'over' });
+    expect(u.bob).toMatchObject({ bytes: 9000, storageLimit: null, messageLimit: null }); // no header, no quota
+    expect(snapshot(mail)).toEqual(before);
+
+    const rc = await mda(['recalc', '--config', bare, '--maildir-glob', glob, '--user', 'carol']);
+    expect(rc.code).toBe(0);
+    expect(sizeFile('carol')).toBe('1000S,3C\n9500 1\n'); // the header kept verbatim
   });
 
   it('does not believe an old over-quota file: recounts it', async () => {
@@ -152,7 +179,7 @@ describe('mda quota report', () => {
     utimesSync(join(md('carol'), 'maildirsize'), old, old);
     const r = await mda(['report', '--config', conf, '--user', 'carol', '--maildir-glob', glob, '--format', 'json']);
     expect(JSON.parse(r.stdout)).toMatchObject([{ user: 'carol', bytes: 9500, status: 'warn' }]);
-    expect(sizeFile('carol')).toBe('10000S,10C\n9500 1\n');
+    expect(sizeFile('carol')).toBe('10000S,10C\n20000 1\n'); // report writes nothing
   });
 
   it('prints an aligned table with human sizes', async () => {
@@ -194,14 +221,15 @@ describe('mda quota report', () => {
   });
 
   it('a Maildir that cannot be read: exit 2, one stderr line, the others still printed', async () => {
-    rmSync(join(md('bob'), 'tmp'), { recursive: true }); // bob's stale maildirsize cannot be rebuilt
+    rmSync(join(md('bob'), 'new'), { recursive: true });
+    symlinkSync('new', join(md('bob'), 'new')); // a symlink loop: bob's Maildir cannot be counted
     const r = await mda(['report', '--config', conf, '--maildir-glob', glob, '--format', 'json']);
     expect(r.code).toBe(2);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^mda quota report: bob \(.*\/bob\/Maildir\): ENOENT/);
+    expect(lines[0]).toMatch(/^mda quota report: bob \(.*\/bob\/Maildir\): ELOOP/);
     const u = byUser(JSON.parse(r.stdout) as JsonRow[]);
-    expect(u.bob!.status).toMatch(/^error: ENOENT/);
+    expect(u.bob!.status).toMatch(/^error: ELOOP/);
     expect(u.alice!.bytes).toBe(6000);
 
     const over = await mda(['report', '--config', conf, '--maildir-glob', glob, '--over', '95']);
@@ -252,7 +280,7 @@ describe('mda quota recalc', () => {
     const r = await mda(['recalc', '--config', conf, '--maildir-glob', glob, '--user', 'alice', '--user', 'bob', '--user', 'dave']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('alice 6000 3\nbob 9000 2\ndave 350 3\n');
+    expect(r.stdout).toBe('alice 6000 3\nbob 9000 2\ndave 8127 4\n');
     expect(sizeFile('alice')).toBe('20000S,10C\n6000 3\n');
     expect(sizeFile('bob')).toBe('10000S,10C\n9000 2\n');
     for (const u of ['alice', 'bob', 'dave']) {
@@ -264,7 +292,7 @@ describe('mda quota recalc', () => {
   it('a missing Maildir is an error for recalc (exit 2), the others are still rebuilt', async () => {
     const r = await mda(['recalc', '--config', conf, '--maildir-glob', glob]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe('alice 6000 3\nbob 9000 2\ncarol 9500 1\ndave 350 3\n');
+    expect(r.stdout).toBe('alice 6000 3\nbob 9000 2\ncarol 9500 1\ndave 8127 4\n');
     expect(r.stderr).toMatch(/^mda quota recalc: zed,"the" ghost \(.*\): Maildir .* does not exist\n$/);
   });
 });
@@ -279,7 +307,7 @@ describe.skipIf(!isRoot)('as root', () => {
 
   it("gives a rebuilt maildirsize to the Maildir's owner, never leaves it root's", async () => {
     chownTree(md('bob'));
-    const r = await mda(['report', '--config', conf, '--maildir-glob', glob, '--user', 'bob', '--format', 'json']);
+    const r = await mda(['recalc', '--config', conf, '--maildir-glob', glob, '--user', 'bob']);
     expect(r.code).toBe(0);
     const st = statSync(join(md('bob'), 'maildirsize'));
     expect([st.uid, st.gid]).toEqual([NOBODY, NOBODY]);

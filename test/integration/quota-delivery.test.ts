@@ -4,7 +4,8 @@
  * honeypot incident (a full mailbox plus a stuck lock holder never makes a
  * delivery wait past its lock timeout, and no lock is left behind).
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMaildirsize } from '../../src/quota/maildirsize.js';
@@ -89,6 +90,80 @@ describe('quota outcomes', () => {
     expect(existsSync(join(md, 'maildirsize'))).toBe(false);
     writeFileSync(join(md, 'maildirsize'), '0S,0C\n0 0\n');
     await deliver(msg(2));
+    expect(usageOnDisk()).toMatchObject({ count: 1 });
+  });
+});
+
+describe('when to recount, whose quota, which folders (issue 9)', () => {
+  const mkMaildir = (dir = md) => {
+    for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, sub), { recursive: true });
+  };
+  const bodySize = (m: string) => Buffer.byteLength(m) - 'From a@b  Sat Nov 21 23:21:04 2026\n'.length;
+
+  it('Courier maildirquota.c docheckquota: sums of two lines that leave no room are recounted before a 5.2.2 (finding 3)', async () => {
+    config('[quota]\nstorage = "1000"\n');
+    mkMaildir();
+    writeFileSync(join(md, 'maildirsize'), '1000S\n900 1\n50 1\n'); // the Maildir is empty
+    const m = msg(1, 60);
+    expect(bodySize(m)).toBeGreaterThan(50);
+    const r = await deliver(m);
+    expect(r.output).toBe('');
+    expect(r.code).toBe(0);
+    expect(usageOnDisk()).toMatchObject({ bytes: bodySize(m), count: 1 });
+  });
+
+  it('Courier maildirquota.c docheckquota: a fresh one-line file that leaves no room is believed (5.2.2 without a recount)', async () => {
+    config('[quota]\nstorage = "1000"\n');
+    mkMaildir();
+    writeFileSync(join(md, 'maildirsize'), '1000S\n950 1\n');
+    const r = await deliver(msg(1, 200));
+    expect(r.code).toBe(77);
+    expect(r.output).toMatch(/^5\.2\.2 /);
+    expect(readFileSync(join(md, 'maildirsize'), 'latin1')).toBe('1000S\n950 1\n');
+  });
+
+  it('Maildir++: with no mda quota the maildirsize header is the quota, enforced and never rewritten (finding 11)', async () => {
+    config('');
+    mkMaildir();
+    writeFileSync(join(md, 'maildirsize'), '3C,100000S\n'); // as `maildirmake -q` leaves it: a header, no usage
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await deliver(msg(i))).code);
+    expect(codes).toEqual([0, 0, 0, 77]);
+    const text = readFileSync(join(md, 'maildirsize'), 'latin1');
+    expect(text.split('\n')[0]).toBe('3C,100000S');
+    expect(usageOnDisk()).toMatchObject({ count: 3 });
+  });
+
+  it('a FIFO planted as maildirsize never blocks a delivery: it is replaced by a recounted regular file', async () => {
+    config('[quota]\nmessages = 10\n');
+    mkMaildir();
+    execFileSync('mkfifo', [join(md, 'maildirsize')]);
+    const r = await deliver(msg(1), ['--deadline', '3s']);
+    expect(r.elapsedMs).toBeLessThan(6000);
+    expect([r.code, r.output]).toEqual([0, '']);
+    expect(lstatSync(join(md, 'maildirsize')).isFile()).toBe(true);
+    expect(usageOnDisk()).toMatchObject({ count: 1 });
+    expect(locksLeft()).toEqual([]);
+  });
+
+  it('Dovecot counts every folder by default: .Trash counts (finding 12)', async () => {
+    config('[quota]\nmessages = 2\n');
+    mkMaildir();
+    mkMaildir(join(md, '.Trash'));
+    for (const n of [1, 2]) writeFileSync(join(md, '.Trash', 'cur', `17000000${n}.M1P1.host,S=5:2,ST`), 'xxxxx');
+    const r = await deliver(msg(1));
+    expect(r.code).toBe(77);
+    expect(r.output).toMatch(/^5\.2\.2 /);
+    expect(usageOnDisk()).toMatchObject({ bytes: 10, count: 2 });
+  });
+
+  it('[quota] ignore_folders = ["Trash"] leaves .Trash out, as Courier does by default (finding 12)', async () => {
+    config('[quota]\nmessages = 2\nignore_folders = ["Trash"]\n');
+    mkMaildir();
+    mkMaildir(join(md, '.Trash'));
+    for (const n of [1, 2]) writeFileSync(join(md, '.Trash', 'cur', `17000000${n}.M1P1.host,S=5:2,ST`), 'xxxxx');
+    const r = await deliver(msg(1));
+    expect(r.code).toBe(0);
     expect(usageOnDisk()).toMatchObject({ count: 1 });
   });
 });

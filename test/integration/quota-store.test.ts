@@ -55,7 +55,7 @@ function runNode(script: string, args: string[]): Promise<string> {
 }
 
 describe('scanMaildir / recalculate', () => {
-  it('sums new/ and cur/ of the top Maildir and its folders, except .Trash', async () => {
+  it('sums new/ and cur/ of the top Maildir and every folder, .Trash too (as Dovecot), except ignored ones', async () => {
     put(join(md, 'new'), '1.M1P1Q1.h,S=100', 3); // the name wins: no stat
     put(join(md, 'cur'), '1.M1P1Q2.h,S=200:2,S', 3);
     put(join(md, 'cur'), '1.M1P1Q3.h,S=50,W=52:2,RS', 3);
@@ -68,7 +68,7 @@ describe('scanMaildir / recalculate', () => {
     put(join(md, '.Sent', 'cur'), '2.M1P1Q1.h,S=1000:2,S', 1);
     makeDirs(join(md, '.Lists.Debian'));
     put(join(md, '.Lists.Debian', 'new'), '3.M1P1Q1.h,S=4000', 1);
-    makeDirs(join(md, '.Trash.Old')); // only .Trash itself is excluded
+    makeDirs(join(md, '.Trash.Old')); // only the ignored folder itself is left out
     put(join(md, '.Trash.Old', 'cur'), '4.M1P1Q1.h,S=5:2,S', 1);
     makeDirs(join(md, '.Trash'));
     put(join(md, '.Trash', 'cur'), '5.M1P1Q1.h,S=100000:2,ST', 1);
@@ -78,11 +78,13 @@ describe('scanMaildir / recalculate', () => {
     writeFileSync(join(md, '.notafolder'), 'x');
     mkdirSync(join(md, '.Empty')); // a folder without new/ cur/
 
-    const scan = await scanMaildir(md);
+    expect(await scanMaildir(md)).toMatchObject({ bytes: 100 + 200 + 50 + 7 + 11 + 1000 + 4000 + 5 + 100000, count: 9, complete: true });
+    const ignore = new Set(['.Trash']);
+    const scan = await scanMaildir(md, { ignore });
     expect(scan).toMatchObject({ bytes: 100 + 200 + 50 + 7 + 11 + 1000 + 4000 + 5, count: 8 });
     expect(scan.maxMtimeMs).toBe(Math.max(...['', '.Sent', '.Lists.Debian', '.Trash.Old'].flatMap((f) => ['new', 'cur'].map((d) => statSync(join(md, f, d)).mtimeMs))));
 
-    expect(await recalculate(md, LIMITS)).toEqual({ bytes: 5373, count: 8 });
+    expect(await recalculate(md, LIMITS, { ignore })).toEqual({ bytes: 5373, count: 8 });
     expect(sizeFile()).toBe('10000S\n5373 8\n');
     expect(readdirSync(join(md, 'tmp'))).toEqual(['1.M1P1Q9.h']); // no leftover temp file
     expect(statSync(join(md, 'maildirsize')).mode & 0o777).toBe(0o600);

@@ -138,7 +138,9 @@ export async function quotaReport(args: QuotaReportArgs, io: QuotaIo = processIo
     for (const [i, t] of targets.entries()) {
       const result = results[i];
       if (!result) continue;
-      measured.push({ user: t.user, maildir: t.maildir, limits: limitsFor(run.config, t), result });
+      // The quota in force: mda's, else the Maildir's own maildirsize header (Maildir++).
+      const limits = ('limits' in result && result.limits) || limitsFor(run.config, t);
+      measured.push({ user: t.user, maildir: t.maildir, limits, result });
       if ('error' in result) errors.push(`${t.user} (${t.maildir}): ${result.error}`);
     }
     const stopped = stoppedLine(run, targets.length - measured.length);

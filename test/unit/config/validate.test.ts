@@ -113,7 +113,7 @@ describe('validateConfig: [quota], [locks] and per-user quota', () => {
 
   it('defaults: unlimited quota, bounce, 10s lock timeout, 60s stale', () => {
     const c = configOf('');
-    expect(c.quota).toEqual({ storage: 0, messages: 0, grace: 0, overQuota: 'bounce' });
+    expect(c.quota).toEqual({ storage: 0, messages: 0, grace: 0, overQuota: 'bounce', ignoreFolders: [] });
     expect(c.locks).toEqual({ timeoutMs: 10_000, staleMs: 60_000 });
   });
 
@@ -124,6 +124,7 @@ storage = "1G"
 messages = 10000
 grace = "10M"
 over_quota = "defer"
+ignore_folders = ["Trash", "Junk"]
 [locks]
 timeout = "5s"
 stale = "2m"
@@ -134,7 +135,7 @@ messages = 50
 [users.carol]
 maildir = "/srv/carol"
 `);
-    expect(c.quota).toEqual({ storage: G, messages: 10000, grace: 10 * M, overQuota: 'defer' });
+    expect(c.quota).toEqual({ storage: G, messages: 10000, grace: 10 * M, overQuota: 'defer', ignoreFolders: ['Trash', 'Junk'] });
     expect(c.locks).toEqual({ timeoutMs: 5_000, staleMs: 120_000 });
     expect(c.users['alice']).toEqual({ quota: { storage: 2 * G, messages: 1000, grace: M } });
     expect(c.users['bob']).toEqual({ quota: { messages: 50 } });
@@ -158,6 +159,8 @@ maildir = "/srv/carol"
     ['grace = "10M"', { grace: 10 * M }],
     ['over_quota = "bounce"', { overQuota: 'bounce' }],
     ['over_quota = "defer"', { overQuota: 'defer' }],
+    ['ignore_folders = []', { ignoreFolders: [] }],
+    ['ignore_folders = ["Trash"]', { ignoreFolders: ['Trash'] }],
   ])('[quota] %s', (line, want) => {
     expect(configOf(`[quota]\n${line}`).quota).toMatchObject(want);
   });
@@ -250,8 +253,8 @@ describe('validateConfig: one error each, with line and key', () => {
     ['[log]\ntarget = 1', /:2: log\.target: must be "syslog".*got an integer/],
     // [quota]
     ['quota = 1', /:1: quota: must be a table, got an integer/],
-    ['[quota]\nsize = "1G"', `${FILE}:2: quota.size: unknown key (known: storage, messages, grace, over_quota)`],
-    ['[quota.alice]', /:1: quota\.alice: unknown table \(known: storage, messages, grace, over_quota\)/],
+    ['[quota]\nsize = "1G"', `${FILE}:2: quota.size: unknown key (known: storage, messages, grace, over_quota, ignore_folders)`],
+    ['[quota.alice]', /:1: quota\.alice: unknown table \(known: storage, messages, grace, over_quota, ignore_folders\)/],
     ['[quota]\nstorage = -1', /:2: quota\.storage: must not be negative, got -1/],
     ['[quota]\nstorage = "-1G"', /:2: quota\.storage: "-1G" is negative/],
     ['[quota]\nstorage = "lots"', /:2: quota\.storage: "lots" is not a size/],
@@ -268,6 +271,10 @@ describe('validateConfig: one error each, with line and key', () => {
     ['[quota]\nover_quota = "reject"', /:2: quota\.over_quota: must be "bounce" \(5\.2\.2\) or "defer" \(4\.2\.2\), got "reject"/],
     ['[quota]\nover_quota = "Bounce"', /:2: quota\.over_quota: must be "bounce"/],
     ['[quota]\nover_quota = true', /:2: quota\.over_quota: must be "bounce".*got a boolean/],
+    ['[quota]\nignore_folders = "Trash"', /:2: quota\.ignore_folders: must be an array of folder names, got a string/],
+    ['[quota]\nignore_folders = [1]', /:2: quota\.ignore_folders: must be an array of folder names, element 1 is an integer/],
+    ['[quota]\nignore_folders = ["INBOX"]', /:2: quota\.ignore_folders: element 1: INBOX always counts/],
+    ['[quota]\nignore_folders = ["a/b"]', /:2: quota\.ignore_folders: element 1 "a\/b": folder name contains '\/'/],
     // [locks]
     ['locks = "10s"', /:1: locks: must be a table, got a string/],
     ['[locks]\nwait = "10s"', `${FILE}:2: locks.wait: unknown key (known: timeout, stale)`],

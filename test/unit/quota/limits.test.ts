@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, type Config, type QuotaSettings } from '../../../src/config/schema.js';
-import { isUnlimited, quotaFor } from '../../../src/quota/limits.js';
+import { ignoredDirs, isUnlimited, quotaFor } from '../../../src/quota/limits.js';
 
 const G = 1024 ** 3;
 const M = 1024 ** 2;
@@ -31,7 +31,7 @@ describe('quotaFor', () => {
     ['a user named like an Object method', { storage: G }, {}, 'constructor', [G, 0, 0]],
     ['a user named __proto__', { storage: G }, {}, '__proto__', [G, 0, 0]],
   ])('%s', (_name, global, users, user, [storage, messages, grace]) => {
-    expect(quotaFor(config(global, users), user)).toEqual({ limits: { storage, messages }, grace, overQuota: 'bounce' });
+    expect(quotaFor(config(global, users), user)).toEqual({ limits: { storage, messages }, grace, overQuota: 'bounce', ignoreFolders: [] });
   });
 
   it.each(['bounce', 'defer'] as const)('over_quota %s is global', (overQuota) => {
@@ -42,7 +42,7 @@ describe('quotaFor', () => {
 
   it('works on a Config whose users object has a prototype', () => {
     const c = defaultConfig();
-    expect(quotaFor(c, 'toString')).toEqual({ limits: { storage: 0, messages: 0 }, grace: 0, overQuota: 'bounce' });
+    expect(quotaFor(c, 'toString')).toEqual({ limits: { storage: 0, messages: 0 }, grace: 0, overQuota: 'bounce', ignoreFolders: [] });
   });
 });
 
@@ -53,4 +53,17 @@ describe('isUnlimited', () => {
     [{ storage: 0, messages: 1 }, false],
     [{ storage: G, messages: 1000 }, false],
   ])('%j → %s', (limits, want) => expect(isUnlimited(limits)).toBe(want));
+});
+
+describe('ignoredDirs ([quota] ignore_folders → Maildir++ directories)', () => {
+  it.each<[string[], string[]]>([
+    [[], []],
+    [['Trash'], ['.Trash']], // Courier's default exclusion, spelled as IMAP shows it
+    [['Trash', 'Spam'], ['.Trash', '.Spam']],
+    [['Archive.2024'], ['.Archive.2024']], // '.' is the Maildir++ hierarchy separator
+    [['INBOX.Trash'], ['.Trash']], // the Courier namespace prefix names the same folder
+    [['Papierkorb ä'], ['.Papierkorb &AOQ-']], // RFC 3501 modified UTF-7, as stored on disk
+  ])('%j → %j', (names, dirs) => {
+    expect(ignoredDirs(names)).toEqual(dirs);
+  });
 });

@@ -4,6 +4,8 @@ import {
   checkQuota,
   formatDefinition,
   formatMaildirsize,
+  headerDefinition,
+  limitsInForce,
   MAILDIRSIZE_STALE_MS,
   parseMaildirsize,
   recalcReason,
@@ -151,6 +153,57 @@ describe('recalcReason', () => {
   });
 });
 
+describe('recalcReason with the incoming message (Courier maildirquota.c docheckquota)', () => {
+  const NOW = 1_800_000_000_000;
+  const stale = NOW - MAILDIRSIZE_STALE_MS;
+  const p = (text: string): MaildirsizeParse => parseMaildirsize(text);
+  type In = { bytes: number; copies: number; grace: number };
+  type Row = [string, string, In, Partial<{ mtimeMs: number; limits: QuotaLimits }>, RegExp | undefined];
+  it.each<Row>([
+    // The finding: recorded sums 950 are under 1000, but 950 + 130 does not fit: recount before a 5.2.2.
+    ['Courier docheckquota: two lines and the message does not fit: recalculate', '1000S\n900 1\n50 1\n', { bytes: 130, copies: 1, grace: 0 }, {}, /does not fit .*950 \+ 130.* 2 usage lines/],
+    ['Courier docheckquota: one fresh line and it does not fit: trusted', '1000S\n950 1\n', { bytes: 130, copies: 1, grace: 0 }, {}, undefined],
+    ['Courier docheckquota: one line older than 15 minutes and it does not fit: recalculate', '1000S\n950 1\n', { bytes: 130, copies: 1, grace: 0 }, { mtimeMs: stale }, /does not fit .* 900s old/],
+    ['fits with many lines: trusted', '1000S\n500 1\n100 1\n100 1\n', { bytes: 300, copies: 1, grace: 0 }, { mtimeMs: stale }, undefined],
+    ['grace makes it fit: trusted', '1000S\n900 1\n50 1\n', { bytes: 130, copies: 1, grace: 100 }, {}, undefined],
+    ['grace exceeded: recalculate', '1000S\n900 1\n50 1\n', { bytes: 151, copies: 1, grace: 100 }, {}, /does not fit/],
+    ['every copy counts (bytes): 2 x 30 over 100', '100S\n40 1\n5 1\n', { bytes: 30, copies: 2, grace: 0 }, { limits: lim(100, 0) }, /does not fit .*\(2 copies\)/],
+    ['one copy of the same fits', '100S\n40 1\n5 1\n', { bytes: 30, copies: 1, grace: 0 }, { limits: lim(100, 0) }, undefined],
+    ['every copy counts (messages): 2 + 2 > 3', '0S,3C\n1 1\n1 1\n', { bytes: 1, copies: 2, grace: 0 }, { limits: lim(0, 3) }, /does not fit .*messages/],
+    ['messages: 2 + 1 = 3 fits', '0S,3C\n1 1\n1 1\n', { bytes: 1, copies: 1, grace: 0 }, { limits: lim(0, 3) }, undefined],
+    ['unlimited never recalculates for fit', '0S\n9999 1\n1 1\n', { bytes: 10 ** 9, copies: 3, grace: 0 }, { limits: lim(0, 0) }, undefined],
+  ])('%s', (_name, text, incoming, facts, want) => {
+    const reason = recalcReason(p(text), { fileSize: 20, mtimeMs: NOW - 1000, nowMs: NOW, limits: lim(1000, 0), incoming, ...facts });
+    if (want === undefined) expect(reason).toBeUndefined();
+    else expect(reason).toMatch(want);
+  });
+});
+
+describe('headerDefinition / limitsInForce (Maildir++: the header is the quota when mda has none)', () => {
+  it.each<[string, string, { line: string; limits: QuotaLimits } | undefined]>([
+    ['Courier maildirmake -q 1000S,3C', '1000S,3C\n', { line: '1000S,3C', limits: lim(1000, 3) }],
+    ['kept verbatim in its own order', '3C,1000S\n10 1\n', { line: '3C,1000S', limits: lim(1000, 3) }],
+    ['header with corrupt usage lines', '500S\nx y\n', { line: '500S', limits: lim(500, 0) }],
+    ['0S (Dovecot: no limits)', '0S\n1 1\n', { line: '0S', limits: lim(0, 0) }],
+    ['empty line (Courier: no limits)', '\n1 1\n', { line: '', limits: lim(0, 0) }],
+    ['no complete line', '1000S', undefined],
+    ['bad definition', 'lots\n', undefined],
+    ['NUL', '10\x000S\n', undefined],
+  ])('headerDefinition: %s', (_name, text, want) => {
+    expect(headerDefinition(text)).toEqual(want);
+  });
+
+  it.each<[string, QuotaLimits, QuotaLimits | undefined, { limits: QuotaLimits; from: string }]>([
+    ['a configured quota wins over the header', lim(1000, 0), lim(5, 5), { limits: lim(1000, 0), from: 'config' }],
+    ['a configured count alone is a configured quota', lim(0, 10), lim(5, 5), { limits: lim(0, 10), from: 'config' }],
+    ['none configured: the Courier header is the quota', lim(0, 0), lim(1000, 3), { limits: lim(1000, 3), from: 'maildirsize' }],
+    ['none configured, header 0S: unlimited', lim(0, 0), lim(0, 0), { limits: lim(0, 0), from: 'none' }],
+    ['none configured, no header: unlimited', lim(0, 0), undefined, { limits: lim(0, 0), from: 'none' }],
+  ])('limitsInForce: %s', (_name, configured, header, want) => {
+    expect(limitsInForce(configured, header)).toEqual(want);
+  });
+});
+
 describe('checkQuota (before commit)', () => {
   type Row = [string, [number, number], QuotaLimits, number, number, false | 'storage' | 'messages'];
   it.each<Row>([
@@ -186,6 +239,8 @@ describe('checkQuota (before commit)', () => {
     [[{ bytes: 900, count: 1 }, lim(1000, 0), 0, 200], 'storage 900 + 200 bytes > limit 1000'],
     [[{ bytes: 900, count: 1 }, lim(1000, 0), 50, 200], 'storage 900 + 200 bytes > limit 1000 + 50 grace'],
     [[{ bytes: 0, count: 3 }, lim(0, 3), 0, 1], '3 messages + 1 > limit 3'],
+    [[{ bytes: 0, count: 2 }, lim(0, 3), 0, 2, 2], '2 messages + 2 > limit 3'],
+    [[{ bytes: 50, count: 0 }, lim(100, 0), 0, 60, 2], 'storage 50 + 60 bytes > limit 100'],
   ])('detail %#', (args, detail) => {
     expect(checkQuota(...args)).toEqual(expect.objectContaining({ detail }));
   });
