@@ -63,6 +63,9 @@ export async function scanMaildir(maildir: string, opts: ScanOptions = {}): Prom
   const prev = opts.state ?? {};
   const state: ScanState = {};
   let complete = true;
+  // Every call counts at least one batch, even when the signal has already fired: that is what makes
+  // repeated short budgets converge (the overrun is one readdir and one batch).
+  let started = false;
   for (const [i, rel] of dirs.entries()) {
     const st = stats[i];
     if (!st) continue;
@@ -71,13 +74,14 @@ export async function scanMaildir(maildir: string, opts: ScanOptions = {}): Prom
       state[rel] = old; // counted to the end, and nothing was added or removed since
       continue;
     }
-    if (opts.signal?.aborted) {
+    if (started && opts.signal?.aborted) {
       complete = false;
       if (old && old.ino === st.ino) state[rel] = old; // keep what was done; counted again later
       continue;
     }
     // Resume a directory's unfinished count even if it changed: the quota is approximate by design.
     const resume = old && old.after !== undefined && old.ino === st.ino ? old : undefined;
+    started = true;
     const sums = await countDir(join(maildir, rel), resume ?? { ...st, bytes: 0, count: 0, after: '' }, opts.signal);
     if (sums.after !== undefined) complete = false;
     state[rel] = sums;
@@ -91,7 +95,7 @@ export async function scanMaildir(maildir: string, opts: ScanOptions = {}): Prom
   return { bytes, count, maxMtimeMs, complete, state };
 }
 
-/** countDir continues `from` (after = '' for a fresh start) until the names run out or the signal fires. */
+/** countDir continues `from` (after = '' for a fresh start) until the names run out or the signal fires (after one batch at least). */
 async function countDir(dir: string, from: DirSums, signal: AbortSignal | undefined): Promise<DirSums> {
   let names: string[];
   try {
@@ -105,7 +109,7 @@ async function countDir(dir: string, from: DirSums, signal: AbortSignal | undefi
   names = names.filter((n) => !n.startsWith('.') && n > after).sort();
   const sums = { ino: from.ino, mtimeMs: from.mtimeMs, bytes: from.bytes, count: from.count };
   for (let at = 0; at < names.length; at += BATCH) {
-    if (signal?.aborted) return { ...sums, after: at === 0 ? after : names[at - 1]! };
+    if (at > 0 && signal?.aborted) return { ...sums, after: names[at - 1]! };
     const batch = names.slice(at, at + BATCH);
     const toStat: string[] = [];
     for (const name of batch) {

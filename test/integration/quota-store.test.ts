@@ -96,6 +96,39 @@ describe('scanMaildir / recalculate', () => {
     expect(sizeFile()).toBe('0S\n0 0\n');
   });
 
+  it('a count stopped by its signal resumes from its progress and ends with the same sums', async () => {
+    for (let i = 0; i < 3000; i++) put(join(md, 'cur'), `${i}.V1I${i}.postfix:2,S`, 1 + (i % 7)); // no ,S=: lstat
+    for (let i = 0; i < 10; i++) put(join(md, 'new'), `${i}.M1P1Q${i}.h,S=5`, 5);
+    const full = await scanMaildir(md);
+    const stop = new AbortController();
+    stop.abort();
+    const one = await scanMaildir(md, { signal: stop.signal });
+    expect(one).toMatchObject({ complete: false }); // a fired signal still counts one batch: progress every call
+    expect(one.count).toBeGreaterThan(0);
+    // Stop after the first batch of cur/: abort from inside the count, as a budget does.
+    const mid = new AbortController();
+    const part = scanMaildir(md, { signal: mid.signal });
+    setImmediate(() => mid.abort());
+    const first = await part;
+    let state = first.state;
+    let rounds = 0;
+    let scan = first;
+    while (!scan.complete && rounds++ < 100) {
+      const ctl = new AbortController();
+      const p = scanMaildir(md, { signal: ctl.signal, state });
+      setImmediate(() => ctl.abort());
+      scan = await p;
+      state = scan.state;
+    }
+    expect(scan.complete).toBe(true);
+    expect(scan).toMatchObject({ bytes: full.bytes, count: full.count });
+    // A directory that changed is counted again; one that did not is reused.
+    put(join(md, 'new'), 'x.M1P1Q99.h,S=1000', 1);
+    const again = await scanMaildir(md, { state });
+    expect(again).toMatchObject({ bytes: full.bytes + 1000, count: full.count + 1, complete: true });
+    expect(again.state['cur']).toBe(state['cur']);
+  });
+
   it('throws when the Maildir itself is missing', async () => {
     await expect(scanMaildir(join(t.dir, 'nope'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
