@@ -51,6 +51,14 @@ export class Deadline {
     return Math.max(0, this.endsAt - monotonicMs());
   }
 
+  /**
+   * throwIfAborted: the first line of a stage's catch. An abort (deadline or signal) belongs to
+   * the delivery; a stage that turned it into "no script" or "no state" would go on and store.
+   */
+  throwIfAborted(): void {
+    if (this.signal.aborted) throw this.signal.reason;
+  }
+
   /** abort ends the delivery early (e.g. on SIGTERM) and arms the watchdog. */
   abort(reason: Outcome): void {
     if (this.controller.signal.aborted) return;
