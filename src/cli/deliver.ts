@@ -1,15 +1,19 @@
 /**
  * `mda deliver`: the hot path Postfix runs once per message. Parses flags with
- * node:util parseArgs (yargs costs ~80 ms of startup), loads the config,
- * starts the one deadline, runs the pipeline, reports and exits.
+ * node:util parseArgs (yargs costs ~80 ms of startup), starts the one deadline,
+ * loads the config under it, runs the pipeline, logs one line, reports and exits.
  * Must not: print anything but the DSN line (exit.ts), or exit on its own.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig, findConfigPath } from '../config/load.js';
+import { ConfigError, explicitConfigPath, loadConfigAsync } from '../config/load.js';
+import { defaultConfig, type Config } from '../config/schema.js';
+import { formatIssue } from '../config/validate.js';
 import { parseDuration } from '../config/units.js';
 import { Deadline, monotonicMs } from '../deadline/deadline.js';
 import { formatDelivery } from '../log/format.js';
 import { createLogger } from '../log/logger.js';
+import { routeProcessWarnings } from '../log/warnings.js';
+import { classifyError } from '../outcome/classify.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { runDelivery, type DeliveryArgs, type DeliveryFacts } from '../pipeline/run-delivery.js';
 import { fsIdle } from '../io/fs-async.js';
@@ -50,6 +54,7 @@ const STATUS: Record<Outcome['kind'], string> = {
 
 export async function deliverMain(argv: string[]): Promise<never> {
   installSafetyNets();
+  const warnings = routeProcessWarnings(); // before anything can warn: stderr carries the DSN line only
   const started = monotonicMs();
   const onEarlySignal = (sig: string) => exitNow(temp('signal', `received ${sig}`));
   for (const s of SIGNALS) process.on(s, onEarlySignal);
@@ -62,14 +67,9 @@ export async function deliverMain(argv: string[]): Promise<never> {
   } catch (err) {
     return exitNow(temp('usage', (err as Error).message));
   }
-  let config;
-  try {
-    config = loadConfig(findConfigPath(flags.config, process.env));
-  } catch (err) {
-    return exitNow(temp('config', (err as Error).message));
-  }
-  const logger = createLogger(config.log.target);
-  const deadline = Deadline.start(deadlineMs ?? config.delivery.deadlineMs, {
+  // The deadline starts before the config is read (reading it is I/O like any other): from
+  // --deadline, else the embedded default until the config's own [delivery] deadline is known.
+  const deadline = Deadline.start(deadlineMs ?? defaultConfig().delivery.deadlineMs, {
     graceMs: CLEANUP_GRACE_MS,
     onHardStop: (reason) => exitNow(reason),
   });
@@ -78,8 +78,22 @@ export async function deliverMain(argv: string[]): Promise<never> {
     process.on(s, () => deadline.abort(temp('signal', `received ${s}`)));
   }
 
+  let config: Config;
+  let failed: Outcome | undefined;
+  try {
+    config = await deadline.race(loadConfigAsync(explicitConfigPath(flags.config, process.env)));
+    if (deadlineMs === undefined) deadline.setTotal(config.delivery.deadlineMs);
+  } catch (err) {
+    // Logged below with the defaults' target (syslog), so the admin sees file:line, not only Postfix's DSN text.
+    config = defaultConfig();
+    failed = err instanceof ConfigError ? temp('config', err.issues.map(formatIssue).join('; ')) : classifyError(err);
+  }
+  // The syslog socket is the admin's to move (a chroot, a test); Postfix passes only export_environment.
+  const logger = createLogger(config.log.target, 'mda', process.env['MDA_SYSLOG_SOCKET'] || undefined);
+  warnings.attach(logger);
+
   const facts: DeliveryFacts = {};
-  const outcome = await runDelivery(flags, { config, deadline, logger, env: process.env, stdin: process.stdin }, facts);
+  const outcome = failed ?? (await runDelivery(flags, { config, deadline, logger, env: process.env, stdin: process.stdin }, facts));
   const plan = report(outcome);
   logger.info(
     formatDelivery({
