@@ -1,20 +1,24 @@
 /**
  * `mda deliver`: the hot path Postfix runs once per message. Parses flags with
- * node:util parseArgs (yargs costs ~80 ms of startup), loads the config,
- * starts the one deadline, runs the pipeline, reports and exits.
+ * node:util parseArgs (yargs costs ~80 ms of startup), starts the one deadline,
+ * loads the config under it, runs the pipeline, logs one line, reports and exits.
  * Must not: print anything but the DSN line (exit.ts), or exit on its own.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig, findConfigPath } from '../config/load.js';
+import { ConfigError, explicitConfigPath, loadConfigAsync } from '../config/load.js';
+import { defaultConfig, type Config } from '../config/schema.js';
+import { formatIssue } from '../config/validate.js';
 import { parseDuration } from '../config/units.js';
 import { Deadline, monotonicMs } from '../deadline/deadline.js';
 import { formatDelivery } from '../log/format.js';
 import { createLogger } from '../log/logger.js';
+import { routeProcessWarnings } from '../log/warnings.js';
+import { classifyError } from '../outcome/classify.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { runDelivery, type DeliveryArgs, type DeliveryFacts } from '../pipeline/run-delivery.js';
 import { fsIdle } from '../io/fs-async.js';
 import { createNameSource } from '../maildir/name-source.js';
-import { openSession } from '../session/session.js';
+import { openSession, type Session } from '../session/session.js';
 import { exitNow, installSafetyNets, report } from './exit.js';
 
 export const DELIVER_OPTIONS = {
@@ -54,6 +58,7 @@ const STATUS: Record<Outcome['kind'], string> = {
 
 export async function deliverMain(argv: string[]): Promise<never> {
   installSafetyNets();
+  const warnings = routeProcessWarnings(); // before anything can warn: stderr carries the DSN line only
   const started = monotonicMs();
   const onEarlySignal = (sig: string) => exitNow(temp('signal', `received ${sig}`));
   for (const s of SIGNALS) process.on(s, onEarlySignal);
@@ -66,37 +71,48 @@ export async function deliverMain(argv: string[]): Promise<never> {
   } catch (err) {
     return exitNow(temp('usage', (err as Error).message));
   }
-  let config;
-  try {
-    config = loadConfig(findConfigPath(flags.config, process.env));
-  } catch (err) {
-    return exitNow(temp('config', (err as Error).message));
-  }
-  const logger = createLogger(config.log.target);
   const user = flags.user ?? process.env.USER ?? '';
   // The watchdog never turns a stored message into a deferral (Postfix would deliver it again), and
   // waits once for a commit that has started: its links may land after we exit.
+  let session: Session | undefined;
   let waitedForCommit = false;
-  const hardStop = (reason: Outcome) => exitNow(session.gate.storedFor(facts.user ?? user) ?? reason);
-  const deadline = Deadline.start(deadlineMs ?? config.delivery.deadlineMs, {
+  const hardStop = (reason: Outcome) => exitNow(session?.gate.storedFor(facts.user ?? user) ?? reason);
+  // The deadline starts before the config is read (reading it is I/O like any other): from
+  // --deadline, else the embedded default until the config's own [delivery] deadline is known.
+  const deadline = Deadline.start(deadlineMs ?? defaultConfig().delivery.deadlineMs, {
     graceMs: CLEANUP_GRACE_MS,
     onHardStop: (reason) => {
-      if (!session.gate.busy || waitedForCommit) return hardStop(reason);
+      if (!session?.gate.busy || waitedForCommit) return hardStop(reason);
       waitedForCommit = true;
       deadline.rearmWatchdog(COMMIT_GRACE_MS);
       void session.gate.idle().then(() => hardStop(reason));
     },
   });
   const facts: DeliveryFacts = {};
-  const session = openSession({ config, deadline, logger, names: createNameSource(), env: process.env });
-  // However the process ends (a signal, the watchdog), it leaves no lock of ours behind.
-  process.on('exit', () => session.locks.releaseSync());
   for (const s of SIGNALS) {
     process.off(s, onEarlySignal);
     process.on(s, () => deadline.abort(temp('signal', `received ${s}`)));
   }
 
-  const outcome = await runDelivery(session, flags, process.stdin, facts);
+  let config: Config;
+  let failed: Outcome | undefined;
+  try {
+    config = await deadline.race(loadConfigAsync(explicitConfigPath(flags.config, process.env)));
+    if (deadlineMs === undefined) deadline.setTotal(config.delivery.deadlineMs);
+  } catch (err) {
+    // Logged below with the defaults' target (syslog), so the admin sees file:line, not only Postfix's DSN text.
+    config = defaultConfig();
+    failed = err instanceof ConfigError ? temp('config', err.issues.map(formatIssue).join('; ')) : classifyError(err);
+  }
+  // The syslog socket is the admin's to move (a chroot, a test); Postfix passes only export_environment.
+  const logger = createLogger(config.log.target, 'mda', process.env['MDA_SYSLOG_SOCKET'] || undefined);
+  warnings.attach(logger);
+
+  const live = openSession({ config, deadline, logger, names: createNameSource(), env: process.env });
+  session = live;
+  // However the process ends (a signal, the watchdog), it leaves no lock of ours behind.
+  process.on('exit', () => live.locks.releaseSync());
+  const outcome = failed ?? (await runDelivery(live, flags, process.stdin, facts));
   const plan = report(outcome);
   logger.info(
     formatDelivery({

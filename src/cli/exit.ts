@@ -6,7 +6,7 @@
  * 75 + 4.3.0, because Postfix bounces mail on exit 1.
  */
 import { writeSync } from 'node:fs';
-import { fsOpsInFlight } from '../io/fs-async.js';
+import { fsIdle, fsOpsInFlight } from '../io/fs-async.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { toExit, type ExitPlan } from '../outcome/to-exit.js';
 import { EX_TEMPFAIL } from '../outcome/sysexits.js';
@@ -37,15 +37,26 @@ export function report(outcome: Outcome): ExitPlan {
 }
 
 /**
- * exitNow reports (if not done yet) and exits at once. If a filesystem call
- * is still stuck in the thread pool, process.exit() would wait for it forever
- * and Postfix would kill us at command_time_limit, which bounces; dying by
- * SIGKILL instead makes Postfix defer (4.3.0), after our line is written.
+ * exitNow reports (if not done yet) and exits. process.exit() joins libuv's
+ * thread pool, so a filesystem call stuck there (a hung NFS server; user paths
+ * cannot stall one: io/user-file.ts opens them O_NONBLOCK) holds the exit:
+ * - not stored (code ≠ 0): die by SIGKILL after our line; Postfix defers on a
+ *   signal (4.3.0) and retries, which is the truth;
+ * - stored (code 0): never a signal, which would make Postfix retry and store
+ *   a copy per retry. There is no truthful exit but 0, and Node 20 has no
+ *   _exit() that skips the join, so we exit 0 the moment the call returns.
+ *   If it never does, Postfix's command_time_limit ends us: a bounce notice
+ *   for a stored message, the lesser harm than a new copy on every retry.
  */
 export function exitNow(outcome: Outcome): never {
   const { code } = report(outcome);
-  if (fsOpsInFlight() > 0) process.kill(process.pid, 'SIGKILL');
-  process.exit(code);
+  if (fsOpsInFlight() === 0) process.exit(code);
+  if (code === 0) {
+    void fsIdle().then(() => process.exit(0));
+    return undefined as never; // the pending call keeps the event loop alive until it returns
+  }
+  process.kill(process.pid, 'SIGKILL');
+  return process.exit(code); // not reached: SIGKILL cannot be caught
 }
 
 /** exitWithCode is for admin commands (not deliver mode): plain exit status. */

@@ -9,6 +9,8 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeFileSync, constants as C, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { close, fstat, open } from '../io/fs-async.js';
+import { readFd } from '../io/user-file.js';
 import type { Config } from './schema.js';
 
 declare const __MDA_BUILD__: string | undefined;
@@ -26,20 +28,43 @@ const stampOf = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtim
 /** compiledPath: `/etc/mda/mda.toml` → `/etc/mda/.mda.toml.compiled.json`. */
 export const compiledPath = (configPath: string): string => join(dirname(configPath), `.${basename(configPath)}.compiled.json`);
 
+/** Only a regular file, owned like the config and not writable by others, stands in for it. */
+function decodeCompiled(own: Stats, st: Stats, text: () => string): Config | undefined {
+  if (!own.isFile() || own.uid !== st.uid || own.mode & 0o022) return undefined;
+  const entry = JSON.parse(text()) as Entry;
+  if (entry.build !== BUILD || entry.stamp !== stampOf(st) || typeof entry.config !== 'object') return undefined;
+  return entry.config;
+}
+
+/** O_NONBLOCK: a FIFO planted as the cache must be refused (not a regular file), never waited on. */
+const CACHE_FLAGS = C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK;
+
 /** readCompiled returns the cached Config for the file whose stat is `st`, or undefined. */
 export function readCompiled(configPath: string, st: Stats): Config | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(compiledPath(configPath), C.O_RDONLY | C.O_NOFOLLOW);
-    const own = fstatSync(fd);
-    if (!own.isFile() || own.uid !== st.uid || own.mode & 0o022) return undefined;
-    const entry = JSON.parse(readFileSync(fd, 'utf8')) as Entry;
-    if (entry.build !== BUILD || entry.stamp !== stampOf(st) || typeof entry.config !== 'object') return undefined;
-    return entry.config;
+    fd = openSync(compiledPath(configPath), CACHE_FLAGS);
+    const cacheFd = fd;
+    return decodeCompiled(fstatSync(fd), st, () => readFileSync(cacheFd, 'utf8'));
   } catch {
     return undefined; // no cache (the usual case), or an unreadable one: parse the TOML
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** readCompiledAsync is readCompiled through the thread pool, for deliver (under its deadline). */
+export async function readCompiledAsync(configPath: string, st: Stats): Promise<Config | undefined> {
+  let fd: number | undefined;
+  try {
+    fd = await open(compiledPath(configPath), CACHE_FLAGS);
+    const own = await fstat(fd);
+    const text = own.isFile() ? (await readFd(fd, own.size)).toString('utf8') : '';
+    return decodeCompiled(own, st, () => text);
+  } catch {
+    return undefined; // as readCompiled
+  } finally {
+    if (fd !== undefined) await close(fd).catch(() => undefined);
   }
 }
 

@@ -6,6 +6,7 @@
  * then hangs, the watchdog calls onHardStop after a grace period.
  * Must not: decide exit codes or print anything (that is cli/exit.ts).
  */
+import { setMaxListeners } from 'node:events';
 import { OutcomeError, temp, type Outcome } from '../outcome/outcome.js';
 
 /** Monotonic ms. process.hrtime, not `performance`, which would load perf_hooks on every start. */
@@ -31,15 +32,38 @@ export interface Repeat {
 
 export class Deadline {
   private readonly controller = new AbortController();
-  private readonly endsAt: number;
+  private readonly startedAt = monotonicMs();
+  private endsAt: number;
   private readonly timers = new Set<NodeJS.Timeout>();
   private watchdog: NodeJS.Timeout | undefined;
+  private expiry: NodeJS.Timeout;
 
   private constructor(ms: number, private readonly opts: DeadlineOptions) {
-    this.endsAt = monotonicMs() + ms;
-    this.schedule(ms, () =>
-      this.abort(temp('deadline', `no result within ${Math.round(ms / 1000)}s`)),
+    // Every stage hangs listeners on this one signal (a budget, a race, each scanner's
+    // socket): they are removed when the stage ends, so Node's leak warning (10) is only
+    // noise, and in deliver mode noise on stderr would come before the DSN line.
+    setMaxListeners(0, this.controller.signal);
+    this.endsAt = this.startedAt + ms;
+    this.expiry = this.armExpiry(ms);
+  }
+
+  private armExpiry(totalMs: number): NodeJS.Timeout {
+    return this.schedule(Math.max(0, this.endsAt - monotonicMs()), () =>
+      this.abort(temp('deadline', `no result within ${Math.round(totalMs / 1000)}s`)),
     );
+  }
+
+  /**
+   * setTotal makes the delivery's whole time `ms`, still counted from start():
+   * deliver starts the deadline before it reads the config (with --deadline or
+   * the embedded default), then applies the config's. Budgets already handed
+   * out keep their end. No effect once aborted.
+   */
+  setTotal(ms: number): void {
+    if (this.signal.aborted) return;
+    this.clear(this.expiry);
+    this.endsAt = this.startedAt + ms;
+    this.expiry = this.armExpiry(ms);
   }
 
   /** start begins counting now; ms is the whole delivery's time. */
@@ -54,6 +78,14 @@ export class Deadline {
 
   remaining(): number {
     return Math.max(0, this.endsAt - monotonicMs());
+  }
+
+  /**
+   * throwIfAborted: the first line of a stage's catch. An abort (deadline or signal) belongs to
+   * the delivery; a stage that turned it into "no script" or "no state" would go on and store.
+   */
+  throwIfAborted(): void {
+    if (this.signal.aborted) throw this.signal.reason;
   }
 
   /** abort ends the delivery early (e.g. on SIGTERM) and arms the watchdog. */
@@ -76,6 +108,7 @@ export class Deadline {
   /** A child signal that aborts after min(ms, remaining) or with the deadline. */
   budget(ms: number, what: string): Budget {
     const child = new AbortController();
+    setMaxListeners(0, child.signal); // one budget may serve many sockets (scanner failover)
     const onParent = () => child.abort(this.signal.reason);
     if (this.signal.aborted) onParent();
     else this.signal.addEventListener('abort', onParent, { once: true });

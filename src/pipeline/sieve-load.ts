@@ -8,7 +8,8 @@ import { constants as C, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
-import { close, fstat, mkdir, open, read, readFile, rename, stat, unlink, withFd, writeAll } from '../io/fs-async.js';
+import { close, mkdir, open, rename, stat, unlink, withFd, writeAll } from '../io/fs-async.js';
+import { openUserFile, readFd, readUserFile } from '../io/user-file.js';
 import type { Logger } from '../log/logger.js';
 import { formatSieveError, type Script } from '../sieve/ast.js';
 import { compileSieve } from '../sieve/compile.js';
@@ -44,6 +45,8 @@ export async function loadSieveScripts(config: Config, user: string, home: strin
       const cacheFile = !w.admin && opts.cacheDir ? join(opts.cacheDir, 'sieve-cache.json') : undefined;
       found = await deadline.race(readScript(w.path, s.maxScriptSize, cacheFile));
     } catch (err) {
+      // The deadline (or a signal) is the delivery's, not "no script": never turn it into INBOX.
+      deadline.throwIfAborted();
       errors.push(`${w.path}: ${(err as Error).message}`);
       continue;
     }
@@ -73,31 +76,25 @@ export async function loadSieveScripts(config: Config, user: string, home: strin
  * when it does not exist; larger than `max` bytes is an error.
  */
 async function readScript(path: string, max: number, cacheFile: string | undefined): Promise<{ text?: string; script?: Script; key?: CacheKey } | undefined> {
-  let fd: number;
+  let opened: { fd: number; st: Stats };
   try {
-    fd = await open(path, C.O_RDONLY);
+    // A symlink the user owns (~/.dovecot.sieve -> ~/sieve/main.sieve) is legitimate: no O_NOFOLLOW.
+    opened = await openUserFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
+  const { fd, st } = opened;
   return withFd(fd, async () => {
-    const st = await fstat(fd);
-    if (!st.isFile()) throw new Error('not a regular file');
     if (st.size > max) throw new Error(`script is too large: ${st.size} bytes ([sieve] max_script_size is ${max})`);
     const key = cacheFile ? { script: identity(st), build: await buildIdentity(), maxScriptSize: max } : undefined;
     if (cacheFile && key) {
-      const cached = await readFile(cacheFile).then((b) => decodeCache(b.toString('utf8'), key), () => undefined);
+      // Only mda writes the cache (tmp + rename): a symlink or FIFO there is planted, so it is just a miss.
+      const cached = await readUserFile(cacheFile, { noFollow: true }).then((b) => b && decodeCache(b.toString('utf8'), key), () => undefined);
       if (cached && cached.source === path) return { script: cached };
     }
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < buf.length) {
-      const n = await read(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return { text: buf.subarray(0, got).toString('utf8'), key };
+    return { text: (await readFd(fd, st.size)).toString('utf8'), key };
   });
 }
 

@@ -155,7 +155,7 @@ async function sieveSize(i: SieveStageInput, header: Buffer): Promise<number> {
 /** mailboxexists answers from one listing of the Maildir, read only when a script asks. */
 async function folderLookup(i: SieveStageInput, scripts: Script[]): Promise<(name: string) => boolean> {
   if (!scriptUses(scripts, 'mailboxexists')) return () => false;
-  const names = new Set(await i.deadline.race(readdirNames(i.maildir)).catch(() => [] as string[]));
+  const names = new Set(await i.deadline.race(readdirNames(i.maildir)).catch(() => (i.deadline.throwIfAborted(), [] as string[])));
   return (name) => {
     const where = mailboxDir(name);
     return where.ok && (where.dir === '' || names.has(where.dir));
@@ -166,6 +166,7 @@ async function folderLookup(i: SieveStageInput, scripts: Script[]): Promise<(nam
 async function duplicateLookup(i: SieveStageInput, scripts: Script[]): Promise<(key: string) => boolean> {
   if (!scriptUses(scripts, 'duplicate')) return () => false;
   const log = await i.deadline.race(readStateLog(stateDirOf(i), 'duplicate')).catch((err: unknown) => {
+    i.deadline.throwIfAborted(); // the deadline is not "never seen"
     i.logger.warn(`sieve: duplicate state unreadable: ${(err as Error).message}`);
     return new Map<string, number>();
   });

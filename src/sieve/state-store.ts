@@ -7,7 +7,8 @@
  */
 import { constants as C } from 'node:fs';
 import { join } from 'node:path';
-import { close, fsync, mkdir, open, readFile, rename, unlink, writeAll } from '../io/fs-async.js';
+import { close, fsync, mkdir, open, rename, unlink, writeAll } from '../io/fs-async.js';
+import { readUserFile } from '../io/user-file.js';
 import { withLocks, type LockOptions } from '../locks/acquire.js';
 import type { LockRequest } from '../locks/plan.js';
 import { parseStateLog, prune, serializeStateLog, type StateLog } from './state-log.js';
@@ -21,12 +22,9 @@ export const stateLock = (dir: string): LockRequest => ({ kind: 'sieve-state', p
 
 /** readStateLog reads a log without the lock (rename makes each read a whole file); missing = empty. */
 export async function readStateLog(dir: string, kind: StateKind): Promise<StateLog> {
-  try {
-    return parseStateLog((await readFile(fileOf(dir, kind))).toString('utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw err;
-  }
+  // Only mda writes it (tmp + rename): O_NOFOLLOW, and a FIFO planted there is refused, never waited on.
+  const text = await readUserFile(fileOf(dir, kind), { noFollow: true });
+  return text === undefined ? new Map() : parseStateLog(text.toString('utf8'));
 }
 
 /**

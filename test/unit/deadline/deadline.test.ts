@@ -80,3 +80,39 @@ describe('Deadline', () => {
     expect(timers.size).toBe(0);
   });
 });
+
+describe('Deadline: many listeners, and a total set after start (issue 9 #7, #8)', () => {
+  it('12 scanners racing on the deadline and on one budget print no MaxListenersExceededWarning', async () => {
+    const warned = vi.fn();
+    process.on('warning', warned);
+    const d = start(5_000);
+    const b = d.budget(5_000, 'scan');
+    const pending = Array.from({ length: 12 }, () => [d.race(never), d.race(never, b.signal)]).flat();
+    await new Promise((r) => setImmediate(r));
+    d.abort(temp('signal', 'received SIGTERM'));
+    await Promise.allSettled(pending);
+    b.done();
+    d.dispose();
+    process.off('warning', warned);
+    expect(warned).not.toHaveBeenCalled();
+  });
+
+  it('setTotal longer: the deadline started before the config no longer fires at the old end', async () => {
+    const d = start(20);
+    d.setTotal(5_000);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(d.signal.aborted).toBe(false);
+    expect(d.remaining()).toBeGreaterThan(4_000);
+    d.dispose();
+  });
+
+  it('setTotal shorter counts from start: already past it aborts at once', async () => {
+    const d = start(5_000);
+    await new Promise((r) => setTimeout(r, 30));
+    d.setTotal(10);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(d.signal.aborted).toBe(true);
+    expect(classifyError(d.signal.reason)).toMatchObject({ kind: 'temp', cause: 'deadline' });
+    d.dispose();
+  });
+});
