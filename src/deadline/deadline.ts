@@ -76,7 +76,13 @@ export class Deadline {
     return this.controller.signal;
   }
 
+  /**
+   * remaining is 0 once aborted: the expiry timer runs on Node's millisecond timer clock and may
+   * fire a fraction of a millisecond before endsAt by hrtime, and an abort (SIGTERM) ends the
+   * delivery however much time the clock still shows.
+   */
   remaining(): number {
+    if (this.signal.aborted) return 0;
     return Math.max(0, this.endsAt - monotonicMs());
   }
 

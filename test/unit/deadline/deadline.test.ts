@@ -44,6 +44,16 @@ describe('Deadline', () => {
     d.dispose();
   });
 
+  // Node's timer clock and hrtime round differently: the expiry timer may fire a fraction of a
+  // millisecond before endsAt. Once aborted, a deadline has no time left, whatever the clocks say.
+  it('after an abort no time remains, though the clock has some left', () => {
+    const d = start(60_000);
+    d.abort(temp('signal', 'SIGTERM'));
+    expect(d.remaining()).toBe(0);
+    expect(d.signal.aborted).toBe(true);
+    d.dispose();
+  });
+
   it('race passes results and errors through while time remains', async () => {
     const d = start(5_000);
     await expect(d.race(Promise.resolve(7))).resolves.toBe(7);
