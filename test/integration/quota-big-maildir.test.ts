@@ -19,8 +19,13 @@ import { QUIET_CONFIG, runMda, tempDir, type MdaResult } from '../helpers/run-md
 const N = 200_000;
 const SEEDS = 8;
 const SIZE = 10;
-/** The deadline bound: with --deadline 1s, mda ends by itself within it plus 0.5 s to start and exit. */
-const BOUND_MS = 1_500;
+/**
+ * Ends by itself, long before the failure this replaces: a leftover commit lock made the next
+ * delivery wait out the 10 s lock timeout. Not a speed goal (that is `npm run bench`): on a loaded
+ * 2-core machine starting Node alone can take a second, so the bound leaves room for it. Running
+ * past the deadline itself shows as the watchdog's SIGKILL, asserted separately.
+ */
+const BOUND_MS = 5_000;
 /** Deliveries allowed to converge (each counts a budget's worth; ~10 on a 2-core VM). */
 const MAX_ROUNDS = 60;
 
