@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, explicitConfigPath, loadConfigAsync } from '../config/load.js';
 import { defaultConfig, type Config } from '../config/schema.js';
-import { formatIssue } from '../config/validate.js';
+import { deadlineProblem, formatIssue } from '../config/validate.js';
 import { parseDuration } from '../config/units.js';
 import { Deadline, monotonicMs } from '../deadline/deadline.js';
 import { formatDelivery } from '../log/format.js';
@@ -49,6 +49,19 @@ export function parseDeliverFlags(argv: string[]): DeliverFlags {
   return values;
 }
 
+/** deadlineFlag reads --deadline with the config key's syntax and range (validate.ts); throws why not. */
+function deadlineFlag(text: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (err) {
+    throw new Error(`--deadline: ${(err as Error).message}`);
+  }
+  const problem = deadlineProblem(ms);
+  if (problem) throw new Error(`--deadline ${problem}, got ${JSON.stringify(text)}`);
+  return ms;
+}
+
 const STATUS: Record<Outcome['kind'], string> = {
   delivered: 'delivered',
   discarded: 'discarded',
@@ -67,7 +80,7 @@ export async function deliverMain(argv: string[]): Promise<never> {
   let deadlineMs: number | undefined;
   try {
     flags = parseDeliverFlags(argv);
-    if (flags.deadline !== undefined) deadlineMs = parseDuration(flags.deadline);
+    if (flags.deadline !== undefined) deadlineMs = deadlineFlag(flags.deadline);
   } catch (err) {
     return exitNow(temp('usage', (err as Error).message));
   }
