@@ -17,6 +17,7 @@ import { classifyError } from '../outcome/classify.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { runDelivery, type DeliveryArgs, type DeliveryFacts } from '../pipeline/run-delivery.js';
 import { fsIdle } from '../io/fs-async.js';
+import { runningAsRoot } from '../io/trusted-path.js';
 import { createNameSource } from '../maildir/name-source.js';
 import { openSession, type Session } from '../session/session.js';
 import { exitNow, installSafetyNets, report } from './exit.js';
@@ -121,7 +122,8 @@ export async function deliverMain(argv: string[]): Promise<never> {
   const logger = createLogger(config.log.target, 'mda', process.env['MDA_SYSLOG_SOCKET'] || undefined);
   warnings.attach(logger);
 
-  const live = openSession({ config, deadline, logger, names: createNameSource(), env: process.env });
+  // Before runDelivery switches to the recipient: what this process started as.
+  const live = openSession({ config, deadline, logger, names: createNameSource(), env: process.env, startedAsRoot: runningAsRoot() });
   session = live;
   // However the process ends (a signal, the watchdog), it leaves no lock of ours behind.
   process.on('exit', () => live.locks.releaseSync());
