@@ -2,7 +2,9 @@
  * Reads and compiles the scripts of one delivery: [sieve] before, the user's, after. No user script =
  * no user filtering; a missing admin script is skipped; too large, unreadable or not compiling makes
  * the chain unusable (the caller delivers without Sieve). Only the user's compiled script is cached
- * (state_dir): a cache the user can write must not stand in for admin scripts. Must not: evaluate.
+ * (state_dir): a cache the user can write must not stand in for admin scripts. Started as root,
+ * an admin script that is not root's alone (io/trusted-path.ts) is refused like an unreadable one.
+ * Must not: evaluate.
  */
 import { constants as C, type Stats } from 'node:fs';
 import { join } from 'node:path';
