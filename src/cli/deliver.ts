@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, explicitConfigPath, loadConfigAsync } from '../config/load.js';
 import { defaultConfig, type Config } from '../config/schema.js';
-import { formatIssue } from '../config/validate.js';
+import { deadlineProblem, formatIssue } from '../config/validate.js';
 import { parseDuration } from '../config/units.js';
 import { Deadline, monotonicMs } from '../deadline/deadline.js';
 import { formatDelivery } from '../log/format.js';
@@ -17,6 +17,7 @@ import { classifyError } from '../outcome/classify.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { runDelivery, type DeliveryArgs, type DeliveryFacts } from '../pipeline/run-delivery.js';
 import { fsIdle } from '../io/fs-async.js';
+import { runningAsRoot } from '../io/trusted-path.js';
 import { createNameSource } from '../maildir/name-source.js';
 import { openSession, type Session } from '../session/session.js';
 import { exitNow, installSafetyNets, report } from './exit.js';
@@ -49,6 +50,19 @@ export function parseDeliverFlags(argv: string[]): DeliverFlags {
   return values;
 }
 
+/** deadlineFlag reads --deadline with the config key's syntax and range (validate.ts); throws why not. */
+function deadlineFlag(text: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (err) {
+    throw new Error(`--deadline: ${(err as Error).message}`);
+  }
+  const problem = deadlineProblem(ms);
+  if (problem) throw new Error(`--deadline ${problem}, got ${JSON.stringify(text)}`);
+  return ms;
+}
+
 const STATUS: Record<Outcome['kind'], string> = {
   delivered: 'delivered',
   discarded: 'discarded',
@@ -67,7 +81,7 @@ export async function deliverMain(argv: string[]): Promise<never> {
   let deadlineMs: number | undefined;
   try {
     flags = parseDeliverFlags(argv);
-    if (flags.deadline !== undefined) deadlineMs = parseDuration(flags.deadline);
+    if (flags.deadline !== undefined) deadlineMs = deadlineFlag(flags.deadline);
   } catch (err) {
     return exitNow(temp('usage', (err as Error).message));
   }
@@ -108,7 +122,8 @@ export async function deliverMain(argv: string[]): Promise<never> {
   const logger = createLogger(config.log.target, 'mda', process.env['MDA_SYSLOG_SOCKET'] || undefined);
   warnings.attach(logger);
 
-  const live = openSession({ config, deadline, logger, names: createNameSource(), env: process.env });
+  // Before runDelivery switches to the recipient: what this process started as.
+  const live = openSession({ config, deadline, logger, names: createNameSource(), env: process.env, startedAsRoot: runningAsRoot() });
   session = live;
   // However the process ends (a signal, the watchdog), it leaves no lock of ours behind.
   process.on('exit', () => live.locks.releaseSync());

@@ -31,7 +31,7 @@ const DELIVER_HELP: Record<keyof typeof DELIVER_OPTIONS, OptionHelp> = {
   config: { value: 'file', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' },
   sender: { value: 'address', describe: 'envelope sender (default: from Postfix)' },
   recipient: { value: 'address', describe: 'envelope recipient (default: from Postfix)' },
-  deadline: { value: 'time', describe: 'total time limit, e.g. 240s (default: config)' },
+  deadline: { value: 'time', describe: 'total time limit, 1s-900s, e.g. 240s (default: config)' },
 };
 
 /** A deliver command line that is not a plain delivery: help on a terminal, else defer unread. */

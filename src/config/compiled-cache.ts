@@ -5,7 +5,10 @@
  * loading and running the TOML parser (5-9 ms) for every message Postfix hands
  * over. Trusted no more than the file it came from: a regular file with the
  * same owner, not writable by others. A missing, stale or odd cache is
- * ignored, never an error. Must not: validate (validate.ts does).
+ * ignored, never an error. Run as root, load.ts refuses a config that is not
+ * root's alone before it looks here, so a refused file's copy is never read,
+ * and the copy of root's config must itself be root's (issue 10 #3).
+ * Must not: validate (validate.ts does).
  */
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeFileSync, constants as C, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

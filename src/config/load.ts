@@ -7,6 +7,7 @@
 import { closeSync, constants as C, existsSync, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { close, fstat, open } from '../io/fs-async.js';
+import { checkRootTrusted, checkRootTrustedSync, runningAsRoot, UntrustedFileError } from '../io/trusted-path.js';
 import { readFd } from '../io/user-file.js';
 import { readCompiled, readCompiledAsync, writeCompiled } from './compiled-cache.js';
 import { defaultConfig, SYSTEM_CONFIG_PATH, type Config } from './schema.js';
@@ -37,6 +38,12 @@ export function explicitConfigPath(flag: string | undefined, env: NodeJS.Process
   return env['MDA_CONFIG'] || undefined;
 }
 
+/*
+ * Run as root (deliver --user, the quota cron jobs, config check), a config names files root
+ * appends to and scripts root's deliveries run: it must be root's alone, with every directory
+ * above it (io/trusted-path.ts), or whoever can write it chooses what root writes (issue 10 #3).
+ */
+
 /**
  * loadConfig reads, parses and validates `path`, or returns the defaults when
  * it is undefined. A fresh compiled copy (compiled-cache.ts) stands in for the
@@ -53,6 +60,7 @@ export function loadConfig(path: string | undefined, opts: { compile?: (why: str
     fd = openSync(path, OPEN_FLAGS);
     st = fstatSync(fd);
     checkConfigFile(path, st);
+    if (runningAsRoot()) checkRootTrustedSync(path, st); // before the compiled copy: a refused file's copy is refused too
     const compiled = opts.compile ? undefined : readCompiled(path, st);
     if (compiled) return compiled;
     text = readFileSync(fd, 'utf8');
@@ -86,6 +94,7 @@ export async function loadConfigAsync(path: string | undefined): Promise<Config>
   try {
     const st = await fstat(fd);
     checkConfigFile(file, st);
+    if (runningAsRoot()) await checkRootTrusted(file, st); // as in loadConfig
     const compiled = await readCompiledAsync(file, st);
     if (compiled) return compiled;
     text = (await readFd(fd, st.size)).toString('utf8');
@@ -103,7 +112,9 @@ const OPEN_FLAGS = C.O_RDONLY | C.O_NONBLOCK;
 const fileIssue = (path: string, message: string, line = 0): ConfigError => new ConfigError([{ file: path, line, key: '', message }]);
 
 const asConfigError = (path: string, err: unknown): ConfigError =>
-  err instanceof ConfigError ? err : fileIssue(path, `cannot read config file: ${(err as Error).message}`);
+  err instanceof ConfigError ? err
+  : err instanceof UntrustedFileError ? fileIssue(path, err.message)
+  : fileIssue(path, `cannot read config file: ${(err as Error).message}`);
 
 function checkConfigFile(path: string, st: Stats): void {
   if (!st.isFile()) throw fileIssue(path, 'not a regular file');

@@ -142,16 +142,21 @@ function maildir(v: unknown, path: Path, fail: Fail): string | undefined {
   return v;
 }
 
+/**
+ * deadlineProblem says why `ms` cannot be a delivery's deadline (undefined = it can): the one range
+ * for [delivery] deadline and `mda deliver --deadline`. Above it Postfix's command_time_limit
+ * (a bounce) comes first, and far above it Node's timer overflows and fires at once.
+ */
+export function deadlineProblem(ms: number): string | undefined {
+  if (ms >= MIN_DEADLINE_MS && ms <= MAX_DEADLINE_MS) return undefined;
+  return 'must be between 1s and 900s (Postfix kills mda at command_time_limit, 1000s by default, and bounces the mail)';
+}
+
 function deadline(v: unknown, path: Path, fail: Fail): number | undefined {
   const ms = duration(v, path, fail, '240s');
   if (ms === undefined) return undefined;
-  if (ms < MIN_DEADLINE_MS || ms > MAX_DEADLINE_MS) {
-    return fail(
-      path,
-      `must be between 1s and 900s (Postfix kills mda at command_time_limit, 1000s by default, and bounces the mail), got ${show(v)}`,
-    );
-  }
-  return ms;
+  const problem = deadlineProblem(ms);
+  return problem ? fail(path, `${problem}, got ${show(v)}`) : ms;
 }
 
 function lockTimeout(v: unknown, path: Path, fail: Fail): number | undefined {

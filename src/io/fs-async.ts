@@ -6,7 +6,7 @@
  */
 import {
   close as fsClose, fstat as fsFstat, fsync as fsFsync, futimes as fsFutimes, link as fsLink, lstat as fsLstat, mkdir as fsMkdir, open as fsOpen,
-  read as fsRead, readdir as fsReaddir, readFile as fsReadFile, rename as fsRename, stat as fsStat, unlink as fsUnlink,
+  read as fsRead, readdir as fsReaddir, readFile as fsReadFile, realpath as fsRealpath, rename as fsRename, stat as fsStat, unlink as fsUnlink,
   utimes as fsUtimes, write as fsWrite, type Dirent, type Stats,
 } from 'node:fs';
 
@@ -49,6 +49,8 @@ export const mkdir = (path: string, mode: number, recursive = false) => done((cb
 export const readdir = (path: string) => call<Dirent[]>((cb) => fsReaddir(path, { withFileTypes: true }, cb));
 export const readdirNames = (path: string) => call<string[]>((cb) => fsReaddir(path, cb));
 export const readFile = (path: string) => call<Buffer>((cb) => fsReadFile(path, cb));
+/** realpath(3): one call, where fs.realpath lstats each component in JS. */
+export const realpath = (path: string) => call<string>((cb) => fsRealpath.native(path, cb));
 /** utimes sets atime and mtime, in seconds (fractions allowed). */
 export const utimes = (path: string, atimeS: number, mtimeS: number) => done((cb) => fsUtimes(path, atimeS, mtimeS, cb));
 /** futimes is utimes on an open descriptor (no path, so no symlink to follow). */

@@ -6,7 +6,7 @@
  * Must not: write to stdout/stderr in deliver mode unless the admin chose the
  * stderr target (and then only after the DSN line, see cli/exit.ts).
  */
-import { constants as C, openSync, write } from 'node:fs';
+import { closeSync, constants as C, fstatSync, openSync, write } from 'node:fs';
 import type { LogTarget } from '../config/schema.js';
 import { SEVERITY, syslogFrame } from './format.js';
 import { openDatagramSender, type DatagramSender } from './syslog-socket.js';
@@ -25,6 +25,14 @@ export interface Logger {
 }
 
 type Sink = (severity: number, msg: string) => void;
+
+const isRegularFile = (fd: number): boolean => {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+};
 
 export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG_SOCKET): Logger {
   let lines = 0;
@@ -52,11 +60,20 @@ export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG
       // symlink (opened as root, a planted link could aim it anywhere), never blocking on a FIFO.
       // O_NONBLOCK: a FIFO with no reader would block this synchronous open
       // forever, where no timer or SIGTERM handler can run (ENXIO instead).
+      // Only a regular file: a FIFO someone reads (or a device) would hand them every line root writes.
       let fd = -1;
       try {
         fd = openSync(target.path, C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NONBLOCK | C.O_NOFOLLOW, 0o640);
       } catch {
         fd = -1; // unwritable log: lines are dropped, delivery goes on
+      }
+      if (fd >= 0 && !isRegularFile(fd)) {
+        try {
+          closeSync(fd);
+        } catch {
+          // nothing was written to it; the descriptor is gone either way
+        }
+        fd = -1; // refused like an unwritable log
       }
       sink = (_s, msg) => {
         if (fd < 0) return void dropped++;

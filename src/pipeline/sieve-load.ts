@@ -2,13 +2,16 @@
  * Reads and compiles the scripts of one delivery: [sieve] before, the user's, after. No user script =
  * no user filtering; a missing admin script is skipped; too large, unreadable or not compiling makes
  * the chain unusable (the caller delivers without Sieve). Only the user's compiled script is cached
- * (state_dir): a cache the user can write must not stand in for admin scripts. Must not: evaluate.
+ * (state_dir): a cache the user can write must not stand in for admin scripts. Started as root,
+ * an admin script that is not root's alone (io/trusted-path.ts) is refused like an unreadable one.
+ * Must not: evaluate.
  */
 import { constants as C, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import { close, mkdir, open, rename, stat, unlink, withFd, writeAll } from '../io/fs-async.js';
+import { checkRootTrusted } from '../io/trusted-path.js';
 import { openUserFile, readFd, readUserFile } from '../io/user-file.js';
 import type { Logger } from '../log/logger.js';
 import { formatSieveError, type Script } from '../sieve/ast.js';
@@ -26,6 +29,11 @@ import { userScriptPath } from '../sieve/script-path.js';
 export interface LoadOptions {
   /** Where the user's compiled script is cached; undefined = no cache. */
   cacheDir?: string;
+  /**
+   * Refuse an admin script (before/after) unless it and the directories above it are root's alone:
+   * mda started as root, and a script others can change would run on every user's mail.
+   */
+  adminRootOnly?: boolean;
 }
 
 export async function loadSieveScripts(config: Config, user: string, home: string, deadline: Deadline, logger: Logger, opts: LoadOptions = {}): Promise<LoadResult> {
@@ -43,7 +51,7 @@ export async function loadSieveScripts(config: Config, user: string, home: strin
     let found: { text?: string; script?: Script; key?: CacheKey } | undefined;
     try {
       const cacheFile = !w.admin && opts.cacheDir ? join(opts.cacheDir, 'sieve-cache.json') : undefined;
-      found = await deadline.race(readScript(w.path, s.maxScriptSize, cacheFile));
+      found = await deadline.race(readScript(w.path, s.maxScriptSize, cacheFile, w.admin && opts.adminRootOnly === true));
     } catch (err) {
       // The deadline (or a signal) is the delivery's, not "no script": never turn it into INBOX.
       deadline.throwIfAborted();
@@ -75,7 +83,7 @@ export async function loadSieveScripts(config: Config, user: string, home: strin
  * The script's text (or, from the cache, its compiled form), or undefined
  * when it does not exist; larger than `max` bytes is an error.
  */
-async function readScript(path: string, max: number, cacheFile: string | undefined): Promise<{ text?: string; script?: Script; key?: CacheKey } | undefined> {
+async function readScript(path: string, max: number, cacheFile: string | undefined, rootOnly: boolean): Promise<{ text?: string; script?: Script; key?: CacheKey } | undefined> {
   let opened: { fd: number; st: Stats };
   try {
     // A symlink the user owns (~/.dovecot.sieve -> ~/sieve/main.sieve) is legitimate: no O_NOFOLLOW.
@@ -87,6 +95,7 @@ async function readScript(path: string, max: number, cacheFile: string | undefin
   }
   const { fd, st } = opened;
   return withFd(fd, async () => {
+    if (rootOnly) await checkRootTrusted(path, st);
     if (st.size > max) throw new Error(`script is too large: ${st.size} bytes ([sieve] max_script_size is ${max})`);
     const key = cacheFile ? { script: identity(st), build: await buildIdentity(), maxScriptSize: max } : undefined;
     if (cacheFile && key) {

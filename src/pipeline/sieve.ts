@@ -47,6 +47,8 @@ export interface SieveStageInput {
   deadline: Deadline;
   logger: Logger;
   locks: LockHolder;
+  /** Admin scripts must be root's alone (Session.startedAsRoot). */
+  startedAsRoot: boolean;
 }
 
 export interface SieveDecision {
@@ -61,7 +63,7 @@ const CHUNK = 64 * 1024;
 /** sieveStage: a plan, or null when Sieve does not apply (no scripts, a compile error, infected mail). */
 export async function sieveStage(i: SieveStageInput): Promise<SieveDecision | null> {
   if (i.verdicts.some((v) => v.status === 'infected')) return null;
-  const loaded = await loadSieveScripts(i.config, i.user, i.home, i.deadline, i.logger, { cacheDir: stateDirOf(i) });
+  const loaded = await loadSieveScripts(i.config, i.user, i.home, i.deadline, i.logger, { cacheDir: stateDirOf(i), adminRootOnly: i.startedAsRoot });
   if (loaded.kind === 'none') return null;
   if (loaded.kind === 'error') {
     for (const e of loaded.errors.slice(0, 5)) i.logger.warn(`sieve: ${e}`);

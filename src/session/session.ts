@@ -24,6 +24,11 @@ export interface Session {
   readonly locks: LockHolder;
   /** Postfix's environment (deliver mode) or an empty one (servers). */
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The process started as root (it may since have become the recipient): files that speak for
+   * the admin, like [sieve] before/after scripts, must then be root's alone (io/trusted-path.ts).
+   */
+  readonly startedAsRoot: boolean;
 }
 
 export interface SessionParts {
@@ -32,10 +37,11 @@ export interface SessionParts {
   logger: Logger;
   names: NameSource;
   env?: NodeJS.ProcessEnv;
+  startedAsRoot?: boolean;
 }
 
 export function openSession(p: SessionParts): Session {
-  return { config: p.config, deadline: p.deadline, logger: p.logger, names: p.names, gate: new CommitGate(p.deadline.signal), locks: new LockHolder(), env: p.env ?? {} };
+  return { config: p.config, deadline: p.deadline, logger: p.logger, names: p.names, gate: new CommitGate(p.deadline.signal), locks: new LockHolder(), env: p.env ?? {}, startedAsRoot: p.startedAsRoot ?? false };
 }
 
 /**

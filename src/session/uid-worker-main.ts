@@ -17,6 +17,7 @@ import { classifyError } from '../outcome/classify.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { deliverMessage, type MessageRecipient } from '../pipeline/deliver-message.js';
 import { resolveRecipient } from '../pipeline/recipient.js';
+import { runningAsRoot } from '../io/trusted-path.js';
 import { switchToAccount } from '../privileges/switch-user.js';
 import { openSession, type Session } from './session.js';
 import type { FromWorker, ToWorker } from './uid-worker-protocol.js';
@@ -37,6 +38,7 @@ const isOutcome = (v: object): v is Outcome => 'kind' in v;
 export function runUidWorker(): void {
   const send = (m: FromWorker) => process.send?.(m);
   const jobs = new Map<number, Job>();
+  const startedAsRoot = runningAsRoot(); // before 'init' makes this process the account
   let config: Config | undefined;
   let names: NameSource | undefined;
 
@@ -78,7 +80,7 @@ export function runUidWorker(): void {
       case 'begin': {
         if (!config || !names) return;
         const deadline = Deadline.start(m.deadlineMs, { graceMs: 5_000, onHardStop: (why) => logger(m.id).error(`job still running after its deadline: ${JSON.stringify(why)}`) });
-        const session = openSession({ config, deadline, logger: logger(m.id), names });
+        const session = openSession({ config, deadline, logger: logger(m.id), names, startedAsRoot });
         const job: Job = { session, rcpts: m.rcpts, header: Buffer.from(m.header), chain: spoolFor(session, m.rcpts) };
         job.chain = job.chain.then((spool) => (job.spool = spool));
         jobs.set(m.id, job);

@@ -132,9 +132,16 @@ maildir = "~/Mail"
     expect(err.issues[0]!.message).toContain(`mode ${mode.toString(8).padStart(4, '0')}`);
   });
 
-  it.each([0o600, 0o640, 0o664])('accepts a file that is not world-writable (mode %o)', (mode) => {
+  it.each([0o600, 0o640])('accepts a file that is not world-writable (mode %o)', (mode) => {
     const path = write('ok.toml', '[log]\ntarget = "none"\n', mode);
     expect(loadConfig(path).log.target).toEqual({ kind: 'none' });
+  });
+
+  // Root reads only what only root can change (issue 10 #3; test/hostile/root-config.test.ts).
+  it('a group-writable file (mode 664): accepted by a user, refused by root', () => {
+    const path = write('ok.toml', '[log]\ntarget = "none"\n', 0o664);
+    if (process.geteuid?.() === 0) expect(configErrorOf(path).issues[0]!.message).toMatch(/refused while running as root: .*writable by group/);
+    else expect(loadConfig(path).log.target).toEqual({ kind: 'none' });
   });
 });
 
