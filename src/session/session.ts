@@ -13,6 +13,7 @@ import { LockHolder } from '../locks/holder.js';
 import type { Logger } from '../log/logger.js';
 import type { NameSource } from '../maildir/name-source.js';
 import type { Outcome } from '../outcome/outcome.js';
+import type { BreakerStore } from '../scanners/breaker-store.js';
 
 export interface Session {
   readonly config: Config;
@@ -24,6 +25,12 @@ export interface Session {
   readonly locks: LockHolder;
   /** Postfix's environment (deliver mode) or an empty one (servers). */
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The scanner breakers a long-running front end keeps for its sessions (a
+   * MemoryBreakerStore); undefined in `mda deliver`, which uses the files of
+   * the uid it runs as.
+   */
+  readonly breakers: BreakerStore | undefined;
 }
 
 export interface SessionParts {
@@ -32,10 +39,11 @@ export interface SessionParts {
   logger: Logger;
   names: NameSource;
   env?: NodeJS.ProcessEnv;
+  breakers?: BreakerStore;
 }
 
 export function openSession(p: SessionParts): Session {
-  return { config: p.config, deadline: p.deadline, logger: p.logger, names: p.names, gate: new CommitGate(p.deadline.signal), locks: new LockHolder(), env: p.env ?? {} };
+  return { config: p.config, deadline: p.deadline, logger: p.logger, names: p.names, gate: new CommitGate(p.deadline.signal), locks: new LockHolder(), env: p.env ?? {}, breakers: p.breakers };
 }
 
 /**
