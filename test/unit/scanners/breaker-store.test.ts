@@ -47,13 +47,15 @@ describe('MemoryBreakerStore', () => {
     const config: Config = { ...defaultConfig(), scanners: [scanner], scanning: { ...defaultConfig().scanning, breakerFailures: 1, stateDir: '/nonexistent/mda-must-not-be-used' } };
     let calls = 0;
     const refused: ScannerClient = {
+      name: 'spamd',
+      type: 'spamd',
       scan: (req) => {
         calls++;
         req.onHost?.('127.0.0.1:1', false);
         return Promise.resolve<Verdict>({ scanner: 'spamd', type: 'spamd', endpoint: '127.0.0.1:1', status: 'skipped', skip: 'refused', detail: 'refused', elapsedMs: 0 });
       },
       ping: () => Promise.reject(new Error('unused')),
-    } as ScannerClient;
+    };
     const request = { path: '/dev/null', size: 0, user: 'u', home: '/', sender: '', recipient: '', workDir: '/tmp', names: undefined as never };
     const run = async (breakers: MemoryBreakerStore) => {
       const deadline = Deadline.start(10_000, { graceMs: 1_000, onHardStop: () => undefined });
