@@ -95,9 +95,12 @@ export async function main(argv: string[]): Promise<never> {
         .command(
           'check',
           scannersCheckDescribe,
-          (yy) => yy.option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
+          (yy) =>
+            yy
+              .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' })
+              .option('user', { type: 'string', describe: "show this user's circuit breakers (default: the invoking user's)" }),
           async (args) => {
-            code = await scannersCheck({ config: args.config });
+            code = await scannersCheck({ config: args.config, user: args.user });
           },
         )
         .demandCommand(1, 'name a scanners subcommand: check'),

@@ -89,7 +89,7 @@ export interface Config {
     breakerFailures: number;
     /** How long an open breaker skips its endpoint before one probe, in ms. */
     breakerCooldownMs: number;
-    /** Directory for breaker state shared by all mda processes (sticky, world-writable). */
+    /** Shared directory (sticky, world-writable) holding one private breaker directory per delivering uid. */
     stateDir: string;
     /** Time kept back from the deadline for the commit after scanning, in ms. */
     commitReserveMs: number;

@@ -15,6 +15,8 @@ import { cleanTmpQuietly } from '../maildir/tmp-cleanup.js';
 import type { HeaderField } from '../message/headers.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { quotaFor } from '../quota/limits.js';
+import { fileBreakerStore } from '../scanners/breaker-file-store.js';
+import type { BreakerStore } from '../scanners/breaker-store.js';
 import type { ScannerClient } from '../scanners/types.js';
 import type { Session } from '../session/session.js';
 import { implicitKeepPlan } from '../sieve/plan.js';
@@ -79,6 +81,14 @@ async function scannerFactory(config: Config): Promise<(cfg: ScannerConfig) => S
   return (await import('../scanners/registry.js')).createScanner;
 }
 
+/**
+ * The breakers this copy may trust: the front end's (a server keeps them in
+ * memory), else the files of the uid this process now runs as. Never state
+ * other users can write: it decides whether their mail is scanned.
+ */
+const breakersFor = (s: Session, config: Config, uid: number): BreakerStore =>
+  s.breakers ?? fileBreakerStore(config.scanning.stateDir, process.geteuid?.() ?? uid);
+
 export async function deliverCopy(s: Session, c: CopyInput): Promise<Outcome> {
   const { config, deadline, logger } = s;
   const { rcpt, facts } = c;
@@ -89,7 +99,7 @@ export async function deliverCopy(s: Session, c: CopyInput): Promise<Outcome> {
 
     const scanned = await scanStage(spool, {
       root: rcpt.maildir, user: rcpt.user, home: rcpt.home, envelope: c.envelope, header: c.header, fromPostfix: c.fromPostfix,
-      createScanner: await scannerFactory(config), config, deadline, logger, names: s.names,
+      createScanner: await scannerFactory(config), breakers: breakersFor(s, config, rcpt.uid), config, deadline, logger, names: s.names,
     });
     if (isOutcome(scanned)) return scanned;
     spool = scanned.spool;

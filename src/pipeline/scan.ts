@@ -17,6 +17,7 @@ import type { Spool } from '../maildir/spool.js';
 import { MAX_HEAD_KEPT } from '../message/head-splitter.js';
 import { insertPoint } from '../message/insert-point.js';
 import { discarded, temp, type Outcome } from '../outcome/outcome.js';
+import type { BreakerStore } from '../scanners/breaker-store.js';
 import { routeScan } from '../scanners/route.js';
 import { runScanners } from '../scanners/run-scanners.js';
 import { foldField, scanHeaderLines } from '../scanners/scan-headers.js';
@@ -33,6 +34,8 @@ export interface ScanStageInput {
   fromPostfix: boolean;
   /** Builds scanner clients (the registry; loaded only when scanners are configured). */
   createScanner: (cfg: ScannerConfig) => ScannerClient;
+  /** The circuit breakers this delivery may trust (its uid's, or its server's). */
+  breakers: BreakerStore;
   config: Config;
   deadline: Deadline;
   logger: Logger;
@@ -51,7 +54,7 @@ export async function scanStage(spool: Spool, i: ScanStageInput): Promise<Scanne
   if (i.config.scanners.length === 0) return { spool, folder: undefined, verdicts: [], why: '' };
   const verdicts = await runScanners(
     { path: spool.path, size: spool.bytes, user: i.user, home: i.home, sender: i.envelope.sender, recipient: i.envelope.recipient, workDir: join(i.root, 'tmp'), names: i.names },
-    { config: i.config, deadline: i.deadline, logger: i.logger, createScanner: i.createScanner },
+    { config: i.config, deadline: i.deadline, logger: i.logger, createScanner: i.createScanner, breakers: i.breakers },
   );
   const rewritten = verdicts.find((v) => v.rewrittenPath)?.rewrittenPath;
   const cleanup = () => Promise.all(verdicts.filter((v) => v.rewrittenPath).map((v) => unlink(v.rewrittenPath!).catch(() => undefined)));

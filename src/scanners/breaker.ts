@@ -2,7 +2,7 @@
  * The circuit breaker for one scanner endpoint, as a pure state machine: N
  * consecutive failures open it, an open breaker skips the endpoint at no cost
  * until its cool-down ends, then one delivery probes it. Also the rate limit
- * for failure log lines, and the on-disk record breaker-store.ts writes.
+ * for failure log lines, and the on-disk record breaker-file-store.ts writes.
  * Pure: no I/O, no clock (callers pass nowMs, wall-clock ms shared by all processes).
  */
 
@@ -55,7 +55,7 @@ export function recordResult(state: BreakerState, ok: boolean, nowMs: number, po
 
 /**
  * shouldLog: at most one failure line per interval per endpoint, across all
- * processes (a tight error loop once filled a log disk). A lastLogMs far in
+ * processes sharing a store (a tight error loop once filled a log disk). A lastLogMs far in
  * the future (the clock stepped back) counts as long ago, or logging would
  * stop until the clock caught up.
  */

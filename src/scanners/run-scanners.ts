@@ -2,7 +2,8 @@
  * Runs every configured scanner at once, each inside its own budget taken
  * from the global deadline (its timeout, but never eating the time kept for
  * the commit). No lock is held here: concurrent deliveries scan concurrently.
- * A circuit breaker per scanner endpoint, shared by all mda processes, leaves
+ * A circuit breaker per scanner endpoint, kept in the store the front end
+ * hands in (per uid on disk for `mda deliver`, in memory for a server), leaves
  * out hosts that keep failing, so a dead scanner costs a delivery nothing and
  * a dead primary no longer hides a healthy fail-over host.
  * Must not: decide what a verdict means for the mail (route.ts does).
@@ -11,17 +12,19 @@ import type { Config, ScannerConfig } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import type { Logger } from '../log/logger.js';
 import { breakerDecision, recordResult, shouldLog, type BreakerState } from './breaker.js';
-import { readBreaker, writeBreaker } from './breaker-store.js';
+import type { BreakerStore } from './breaker-store.js';
 import { isFailure } from './route.js';
 import type { ScanRequest, ScannerClient, Verdict } from './types.js';
 
-/** Failures of one endpoint are logged at most this often, across all processes. */
+/** Failures of one endpoint are logged at most this often, across the processes sharing a breaker store. */
 const LOG_INTERVAL_MS = 60_000;
 
 export interface ScanContext {
   config: Config;
   deadline: Deadline;
   logger: Logger;
+  /** Where the breakers live: only state this delivery's uid (or this server) wrote. */
+  breakers: BreakerStore;
   /** Builds a client for a scanner config (with only the endpoints worth trying). */
   createScanner: (cfg: ScannerConfig) => ScannerClient;
 }
@@ -36,12 +39,12 @@ export function runScanners(request: Omit<ScanRequest, 'signal' | 'onHost'>, ctx
 }
 
 async function scanOne(cfg: ScannerConfig, request: Omit<ScanRequest, 'signal' | 'onHost'>, ctx: ScanContext): Promise<Verdict> {
-  const { stateDir, breakerFailures, breakerCooldownMs, commitReserveMs } = ctx.config.scanning;
+  const { breakerFailures, breakerCooldownMs, commitReserveMs } = ctx.config.scanning;
   const policy = { failures: breakerFailures, cooldownMs: breakerCooldownMs };
   const endpoints = endpointsOf(cfg);
   const now = Date.now();
   const states = new Map<string, BreakerState>();
-  for (const e of endpoints) states.set(e, await readBreaker(stateDir, breakerKey(cfg.name, e)));
+  for (const e of endpoints) states.set(e, await ctx.breakers.read(breakerKey(cfg.name, e)));
   const decisions = new Map(endpoints.map((e) => [e, breakerDecision(states.get(e)!, now)]));
   const live = endpoints.filter((e) => decisions.get(e) !== 'open');
   if (live.length === 0) {
@@ -49,7 +52,7 @@ async function scanOne(cfg: ScannerConfig, request: Omit<ScanRequest, 'signal' |
   }
   for (const e of live) {
     // Hold the others off while this delivery probes (they keep skipping for one more cool-down).
-    if (decisions.get(e) === 'probe') await writeBreaker(stateDir, breakerKey(cfg.name, e), { ...states.get(e)!, openUntilMs: now + breakerCooldownMs });
+    if (decisions.get(e) === 'probe') await ctx.breakers.write(breakerKey(cfg.name, e), { ...states.get(e)!, openUntilMs: now + breakerCooldownMs });
   }
 
   const results = new Map<string, boolean>();
@@ -78,7 +81,7 @@ async function scanOne(cfg: ScannerConfig, request: Omit<ScanRequest, 'signal' |
     }
     // A healthy endpoint with a clean record costs no write per delivery.
     const changed = !ok || decisions.get(endpoint) === 'probe' || before.failures !== 0 || before.openUntilMs !== 0;
-    if (changed) await writeBreaker(stateDir, key, state);
+    if (changed) await ctx.breakers.write(key, state);
   }
   return verdict;
 }

@@ -13,6 +13,7 @@ import { LockHolder } from '../locks/holder.js';
 import type { Logger } from '../log/logger.js';
 import type { NameSource } from '../maildir/name-source.js';
 import type { Outcome } from '../outcome/outcome.js';
+import type { BreakerStore } from '../scanners/breaker-store.js';
 
 export interface Session {
   readonly config: Config;
@@ -29,6 +30,12 @@ export interface Session {
    * the admin, like [sieve] before/after scripts, must then be root's alone (io/trusted-path.ts).
    */
   readonly startedAsRoot: boolean;
+  /**
+   * The scanner breakers a long-running front end keeps for its sessions (a
+   * MemoryBreakerStore); undefined in `mda deliver`, which uses the files of
+   * the uid it runs as.
+   */
+  readonly breakers: BreakerStore | undefined;
 }
 
 export interface SessionParts {
@@ -38,10 +45,14 @@ export interface SessionParts {
   names: NameSource;
   env?: NodeJS.ProcessEnv;
   startedAsRoot?: boolean;
+  breakers?: BreakerStore;
 }
 
 export function openSession(p: SessionParts): Session {
-  return { config: p.config, deadline: p.deadline, logger: p.logger, names: p.names, gate: new CommitGate(p.deadline.signal), locks: new LockHolder(), env: p.env ?? {}, startedAsRoot: p.startedAsRoot ?? false };
+  return {
+    config: p.config, deadline: p.deadline, logger: p.logger, names: p.names, gate: new CommitGate(p.deadline.signal),
+    locks: new LockHolder(), env: p.env ?? {}, startedAsRoot: p.startedAsRoot ?? false, breakers: p.breakers,
+  };
 }
 
 /**

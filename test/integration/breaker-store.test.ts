@@ -1,18 +1,20 @@
 /**
- * breaker-store.ts on a real filesystem: state shared between processes of
- * different users (as root: children running as nobody and as another uid),
- * created under a strict umask, and every way the store can be broken
- * (unreadable dir, garbage, a planted symlink or FIFO) ending as a closed
- * breaker, without a throw or a hang.
+ * breaker-file-store.ts on a real filesystem: each uid's breakers in its own
+ * directory (as root: children running as nobody and as another uid), created
+ * under a strict umask, and every way the store can be broken (unreadable dir,
+ * garbage, a planted symlink or FIFO, foreign owners) ending as a closed
+ * breaker, without a throw or a hang. The attacks of one user on another's
+ * deliveries are in test/hostile/breaker-state.test.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breakerFileName, CLOSED, encodeBreaker, RECORD_BYTES, type BreakerState } from '../../src/scanners/breaker.js';
-import { readBreaker, writeBreaker } from '../../src/scanners/breaker-store.js';
+import { fileBreakerStore } from '../../src/scanners/breaker-file-store.js';
+import { breakerDirName } from '../../src/scanners/breaker-trust.js';
 import { tempDir } from '../helpers/run-mda.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -20,6 +22,13 @@ const NOBODY = 65534;
 const OTHER = 65533; // a second unprivileged uid; needs no passwd entry
 const NOW = Date.now();
 const st = (failures: number, openUntilMs = 0, lastLogMs = 0): BreakerState => ({ failures, openUntilMs, lastLogMs });
+const ME = process.geteuid!();
+/** The store as this process's deliveries use it. */
+const readBreaker = (dir: string, key: string) => fileBreakerStore(dir, ME).read(key);
+const writeBreaker = (dir: string, key: string, s: BreakerState) => fileBreakerStore(dir, ME).write(key, s);
+/** The file of `key` for `uid` under state_dir `dir`. */
+const fileOf = (dir: string, key: string, uid = ME) => join(dir, breakerDirName(uid), breakerFileName(key));
+const own = (dir: string, uid = ME) => join(dir, breakerDirName(uid));
 
 let t: ReturnType<typeof tempDir>;
 let harness: string;
@@ -30,7 +39,7 @@ beforeAll(async () => {
   // The store as a standalone module, so children of other uids run the real code.
   const bundle = join(t.dir, 'store.mjs');
   await build({
-    entryPoints: [fileURLToPath(new URL('../../src/scanners/breaker-store.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL('../../src/scanners/breaker-file-store.ts', import.meta.url))],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -40,11 +49,12 @@ beforeAll(async () => {
   harness = join(t.dir, 'harness.mjs');
   writeFileSync(
     harness,
-    `import { readBreaker, writeBreaker } from ${JSON.stringify(bundle)};
+    `import { fileBreakerStore } from ${JSON.stringify(bundle)};
 process.umask(0o077); // as Postfix runs mda
 const [op, dir, key, json] = process.argv.slice(2);
-if (op === 'write') await writeBreaker(dir, key, JSON.parse(json));
-else process.stdout.write(JSON.stringify(await readBreaker(dir, key)));
+const store = fileBreakerStore(dir, process.geteuid());
+if (op === 'write') await store.write(key, JSON.parse(json));
+else process.stdout.write(JSON.stringify(await store.read(key)));
 `,
   );
   chmodSync(bundle, 0o644);
@@ -66,18 +76,18 @@ function as(uid: number | undefined, op: 'read' | 'write', dir: string, key: str
 
 const mode = (p: string): number => statSync(p).mode & 0o7777;
 
-describe('breaker store: shared state', () => {
+describe('breaker store: per-uid state', () => {
   it('a missing file reads as closed, and reading creates nothing', async () => {
     const dir = join(t.dir, 'absent');
     expect(await readBreaker(dir, 'spamd')).toEqual(CLOSED);
     expect(existsSync(dir)).toBe(false);
   });
 
-  it('write then read round-trips; the file is one fixed-width record', async () => {
+  it('write then read round-trips; the file is one fixed-width record in the uid\'s directory', async () => {
     const dir = join(t.dir, 'roundtrip');
     await writeBreaker(dir, 'spamd', st(3, NOW + 60_000, NOW));
     expect(await readBreaker(dir, 'spamd')).toEqual(st(3, NOW + 60_000, NOW));
-    const file = join(dir, breakerFileName('spamd'));
+    const file = fileOf(dir, 'spamd');
     expect(readFileSync(file, 'latin1')).toBe(encodeBreaker(st(3, NOW + 60_000, NOW)));
     // Updated in place: still one record, same inode.
     const ino = statSync(file).ino;
@@ -93,9 +103,10 @@ describe('breaker store: shared state', () => {
     for (const [i, k] of keys.entries()) await writeBreaker(dir, k, st(i + 1));
     for (const [i, k] of keys.entries()) expect(await readBreaker(dir, k)).toEqual(st(i + 1));
     expect(existsSync(join(t.dir, 'escape.breaker'))).toBe(false);
+    expect(existsSync(join(dir, 'escape.breaker'))).toBe(false);
   });
 
-  it.skipIf(!isRoot)('as root: nobody creates dir 1777 and file 0666 under umask 077; another uid updates it in place', async () => {
+  it.skipIf(!isRoot)('as root: nobody creates state_dir 1777, its own dir 0700 and file 0600 under umask 077; another uid has its own', async () => {
     const varTmp = join(t.dir, 'var-tmp'); // sticky and world-writable, like /var/tmp
     mkdirSync(varTmp);
     chmodSync(varTmp, 0o1777);
@@ -103,16 +114,26 @@ describe('breaker store: shared state', () => {
     as(NOBODY, 'write', dir, 'clamd', st(5, NOW + 60_000, NOW));
     expect(mode(dir)).toBe(0o1777);
     expect(statSync(dir).uid).toBe(NOBODY);
-    const file = join(dir, breakerFileName('clamd'));
-    expect(mode(file)).toBe(0o666);
+    expect(mode(own(dir, NOBODY))).toBe(0o700);
+    expect(statSync(own(dir, NOBODY)).uid).toBe(NOBODY);
+    const file = fileOf(dir, 'clamd', NOBODY);
+    expect(mode(file)).toBe(0o600);
     expect(statSync(file).uid).toBe(NOBODY);
-    expect(as(OTHER, 'read', dir, 'clamd')).toEqual(st(5, NOW + 60_000, NOW));
-    as(OTHER, 'write', dir, 'clamd', st(0, 0, NOW + 1));
-    expect(statSync(file).uid).toBe(NOBODY); // in place, not replaced
-    expect(await readBreaker(dir, 'clamd')).toEqual(st(0, 0, NOW + 1));
-    as(OTHER, 'write', dir, 'spamd', st(1));
-    expect(statSync(join(dir, breakerFileName('spamd'))).uid).toBe(OTHER);
-    expect(as(NOBODY, 'read', dir, 'spamd')).toEqual(st(1));
+    expect(as(NOBODY, 'read', dir, 'clamd')).toEqual(st(5, NOW + 60_000, NOW));
+    // state_dir is nobody's (it made it), so OTHER does not trust it: no breakers, nothing written.
+    expect(as(OTHER, 'read', dir, 'clamd')).toEqual(CLOSED);
+    as(OTHER, 'write', dir, 'clamd', st(1));
+    expect(existsSync(own(dir, OTHER))).toBe(false);
+    // A root-owned state_dir (as an admin makes it) serves both, each with its own state.
+    const shared = join(varTmp, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    as(NOBODY, 'write', shared, 'clamd', st(5, NOW + 60_000, NOW));
+    as(OTHER, 'write', shared, 'clamd', st(2));
+    expect(as(NOBODY, 'read', shared, 'clamd')).toEqual(st(5, NOW + 60_000, NOW));
+    expect(as(OTHER, 'read', shared, 'clamd')).toEqual(st(2));
+    expect(statSync(fileOf(shared, 'clamd', OTHER)).uid).toBe(OTHER);
+    await expect(fileBreakerStore(shared, NOBODY).read('clamd')).resolves.toEqual(st(5, NOW + 60_000, NOW)); // root reads a uid's state (scanners check --user)
   });
 
   it('concurrent writers and readers: every read is a written state or closed', async () => {
@@ -132,25 +153,38 @@ describe('breaker store: shared state', () => {
 });
 
 describe('breaker store: broken stores disable the breaker', () => {
-  it.skipIf(!isRoot)('as root: a dir the user cannot read or write → closed, and writes are dropped', () => {
+  it.skipIf(!isRoot)('as root: a state_dir the user cannot read or write → closed, and writes are dropped', () => {
     const dir = join(t.dir, 'private');
     mkdirSync(dir, { mode: 0o700 });
-    writeFileSync(join(dir, breakerFileName('spamd')), encodeBreaker(st(9, NOW + 60_000, 0)), { mode: 0o600 });
+    mkdirSync(own(dir, NOBODY), { mode: 0o700 });
+    chownSync(own(dir, NOBODY), NOBODY, NOBODY);
+    writeFileSync(fileOf(dir, 'spamd', NOBODY), encodeBreaker(st(9, NOW + 60_000, 0)), { mode: 0o600 });
+    chownSync(fileOf(dir, 'spamd', NOBODY), NOBODY, NOBODY);
     expect(as(NOBODY, 'read', dir, 'spamd')).toEqual(CLOSED);
-    as(NOBODY, 'write', dir, 'spamd', st(1));
     as(NOBODY, 'write', dir, 'other', st(1));
-    expect(existsSync(join(dir, breakerFileName('other')))).toBe(false);
+    expect(existsSync(fileOf(dir, 'other', NOBODY))).toBe(false);
   });
 
-  it.skipIf(!isRoot)("as root: another user's 0600 file → closed for everyone else", () => {
-    const dir = join(t.dir, 'hijacked');
+  it.skipIf(!isRoot)("as root: a uid's entries owned by someone else, or writable by others → closed, never written", async () => {
+    const dir = join(t.dir, 'foreign');
     mkdirSync(dir, { mode: 0o1777 });
     chmodSync(dir, 0o1777);
-    as(OTHER, 'write', dir, 'spamd', st(2));
-    chmodSync(join(dir, breakerFileName('spamd')), 0o600);
+    as(NOBODY, 'write', dir, 'spamd', st(2));
+    const file = fileOf(dir, 'spamd', NOBODY);
+    chownSync(file, OTHER, OTHER); // a file nobody did not write
     expect(as(NOBODY, 'read', dir, 'spamd')).toEqual(CLOSED);
     as(NOBODY, 'write', dir, 'spamd', st(7));
-    expect(as(OTHER, 'read', dir, 'spamd')).toEqual(st(2));
+    expect(readFileSync(file, 'latin1')).toBe(encodeBreaker(st(2)));
+    chownSync(file, NOBODY, NOBODY);
+    chmodSync(file, 0o620); // group-writable
+    expect(as(NOBODY, 'read', dir, 'spamd')).toEqual(CLOSED);
+    chmodSync(file, 0o600);
+    chmodSync(own(dir, NOBODY), 0o777); // the directory writable by others
+    expect(as(NOBODY, 'read', dir, 'spamd')).toEqual(CLOSED);
+    chmodSync(own(dir, NOBODY), 0o700);
+    expect(as(NOBODY, 'read', dir, 'spamd')).toEqual(st(2));
+    // Root made nobody's file: root's is not nobody's state either.
+    expect(await fileBreakerStore(dir, OTHER).read('spamd')).toEqual(CLOSED);
   });
 
   it('state_dir under a regular file (ENOTDIR) → closed; writing does not throw', async () => {
@@ -160,7 +194,7 @@ describe('breaker store: broken stores disable the breaker', () => {
     expect(await readBreaker(join(file, 'sub'), 'spamd')).toEqual(CLOSED);
   });
 
-  it('a missing parent is not created (only the state dir itself is)', async () => {
+  it('a missing parent is not created (only the state dir and the uid\'s dir are)', async () => {
     const dir = join(t.dir, 'no', 'such', 'parent');
     await writeBreaker(dir, 'spamd', st(1));
     expect(existsSync(join(t.dir, 'no'))).toBe(false);
@@ -173,8 +207,8 @@ describe('breaker store: broken stores disable the breaker', () => {
     ['torn record', encodeBreaker(st(3, NOW + 60_000, NOW)).slice(0, 25)],
   ])('a %s file → closed; the next write repairs it', async (name, content) => {
     const dir = join(t.dir, `bad-${name.replace(/ /g, '-')}`);
-    mkdirSync(dir);
-    writeFileSync(join(dir, breakerFileName('spamd')), content);
+    mkdirSync(own(dir), { recursive: true, mode: 0o700 });
+    writeFileSync(fileOf(dir, 'spamd'), content, { mode: 0o600 });
     expect(await readBreaker(dir, 'spamd')).toEqual(CLOSED);
     await writeBreaker(dir, 'spamd', st(4));
     expect(await readBreaker(dir, 'spamd')).toEqual(st(4));
@@ -182,20 +216,34 @@ describe('breaker store: broken stores disable the breaker', () => {
 
   it('a planted symlink is not followed: closed, and its target is untouched', async () => {
     const dir = join(t.dir, 'symlink');
-    mkdirSync(dir);
+    mkdirSync(own(dir), { recursive: true, mode: 0o700 });
     const target = join(t.dir, 'victim');
-    writeFileSync(target, encodeBreaker(st(8, NOW + 60_000, 0)));
-    symlinkSync(target, join(dir, breakerFileName('spamd')));
+    writeFileSync(target, encodeBreaker(st(8, NOW + 60_000, 0)), { mode: 0o600 });
+    symlinkSync(target, fileOf(dir, 'spamd'));
     expect(await readBreaker(dir, 'spamd')).toEqual(CLOSED);
     await writeBreaker(dir, 'spamd', st(1));
     expect(readFileSync(target, 'latin1')).toBe(encodeBreaker(st(8, NOW + 60_000, 0)));
-    expect(lstatSync(join(dir, breakerFileName('spamd'))).isSymbolicLink()).toBe(true);
+    expect(lstatSync(fileOf(dir, 'spamd')).isSymbolicLink()).toBe(true);
+  });
+
+  it("the uid's directory as a planted symlink is not followed: closed, and the target dir is untouched", async () => {
+    const dir = join(t.dir, 'dirlink');
+    mkdirSync(dir, { mode: 0o755 });
+    const target = join(t.dir, 'elsewhere');
+    mkdirSync(target, { mode: 0o700 });
+    writeFileSync(join(target, breakerFileName('spamd')), encodeBreaker(st(8, NOW + 60_000, 0)), { mode: 0o600 });
+    symlinkSync(target, own(dir));
+    expect(await readBreaker(dir, 'spamd')).toEqual(CLOSED);
+    await writeBreaker(dir, 'spamd', st(1));
+    await writeBreaker(dir, 'other', st(1));
+    expect(readFileSync(join(target, breakerFileName('spamd')), 'latin1')).toBe(encodeBreaker(st(8, NOW + 60_000, 0)));
+    expect(existsSync(join(target, breakerFileName('other')))).toBe(false);
   });
 
   it('a planted FIFO does not hang reads or writes', async () => {
     const dir = join(t.dir, 'fifo');
-    mkdirSync(dir);
-    execFileSync('mkfifo', [join(dir, breakerFileName('spamd'))]);
+    mkdirSync(own(dir), { recursive: true, mode: 0o700 });
+    execFileSync('mkfifo', [fileOf(dir, 'spamd')]);
     const started = performance.now();
     expect(await readBreaker(dir, 'spamd')).toEqual(CLOSED);
     await writeBreaker(dir, 'spamd', st(1));
@@ -204,7 +252,7 @@ describe('breaker store: broken stores disable the breaker', () => {
 
   it('a directory in place of the file → closed', async () => {
     const dir = join(t.dir, 'dirfile');
-    mkdirSync(join(dir, breakerFileName('spamd')), { recursive: true });
+    mkdirSync(fileOf(dir, 'spamd'), { recursive: true, mode: 0o700 });
     await writeBreaker(dir, 'spamd', st(1));
     expect(await readBreaker(dir, 'spamd')).toEqual(CLOSED);
   });

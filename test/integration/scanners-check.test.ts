@@ -4,13 +4,14 @@
  * PONG, one that never answers (the ping's budget ends it), and breaker state
  * read from the shared store. Needs a built dist/ (`npm run build`).
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { circuitText, exitStatus, formatRows, type CheckRow } from '../../src/cli/commands/scanners-check.js';
 import type { ScannerConfig } from '../../src/config/schema.js';
-import { writeBreaker } from '../../src/scanners/breaker-store.js';
+import { breakerFileName, encodeBreaker } from '../../src/scanners/breaker.js';
+import { fileBreakerStore } from '../../src/scanners/breaker-file-store.js';
 import { breakerKey } from '../../src/scanners/run-scanners.js';
 import { runCli, tempDir } from '../helpers/run-mda.js';
 
@@ -134,10 +135,11 @@ describe('mda scanners check', () => {
     expect(rowOf(r.stdout, 'filter', '/nonexistent/filter')).toMatch(/\sdown\s.*no such file/);
   });
 
-  it('shows the shared breaker: open until HH:MM:SS, probe', async () => {
+  it("shows the invoking uid's breaker: open until HH:MM:SS, probe", async () => {
     const until = Date.now() + 60_000;
-    await writeBreaker(stateDir, breakerKey('blocked', 'cat'), { failures: 5, openUntilMs: until, lastLogMs: 0 });
-    await writeBreaker(stateDir, breakerKey('cooled', 'cat'), { failures: 5, openUntilMs: Date.now() - 1_000, lastLogMs: 0 });
+    const breakers = fileBreakerStore(stateDir, process.geteuid!());
+    await breakers.write(breakerKey('blocked', 'cat'), { failures: 5, openUntilMs: until, lastLogMs: 0 });
+    await breakers.write(breakerKey('cooled', 'cat'), { failures: 5, openUntilMs: Date.now() - 1_000, lastLogMs: 0 });
     const r = await check([
       '--config',
       config(`[[scanner]]\ntype = "filter"\nname = "blocked"\ncommand = ["cat"]\n[[scanner]]\ntype = "filter"\nname = "cooled"\ncommand = ["cat"]\n`),
@@ -146,6 +148,25 @@ describe('mda scanners check', () => {
     const hhmmss = new Date(until).toTimeString().slice(0, 8);
     expect(rowOf(r.stdout, 'blocked', 'cat')).toContain(`open until ${hhmmss}`);
     expect(rowOf(r.stdout, 'cooled', 'cat')).toMatch(/\sprobe\s/);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("--user shows that user's breakers (as root); an unknown user is exit 2", async () => {
+    const until = Date.now() + 60_000;
+    const uid = 2; // bin
+    const dir = join(stateDir, `breakers-${uid}`);
+    mkdirSync(stateDir, { recursive: true });
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, uid, uid);
+    const file = join(dir, breakerFileName(breakerKey('theirs', 'cat')));
+    writeFileSync(file, encodeBreaker({ failures: 5, openUntilMs: until, lastLogMs: 0 }), { mode: 0o600 });
+    chownSync(file, uid, uid);
+    const cfg = config(`[[scanner]]\ntype = "filter"\nname = "theirs"\ncommand = ["cat"]\n`);
+    const hhmmss = new Date(until).toTimeString().slice(0, 8);
+    expect(rowOf((await check(['--config', cfg, '--user', 'bin'])).stdout, 'theirs', 'cat')).toContain(`open until ${hhmmss}`);
+    expect(rowOf((await check(['--config', cfg])).stdout, 'theirs', 'cat')).toMatch(/\sclosed\s/); // root's own: none
+    const r = await check(['--config', cfg, '--user', 'no-such-user-mda']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no such user: no-such-user-mda');
   });
 
   it('a config error: exit 2, every problem with file:line: key', async () => {

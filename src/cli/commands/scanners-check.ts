@@ -1,15 +1,19 @@
 /**
  * `mda scanners check`: pings every configured scanner endpoint (each spamd or
  * clamd host, or the filter command) within its timeout and prints one table
- * row each, with the shared circuit breaker's state. For admins and monitoring:
- * exit 0 when every scanner has a healthy endpoint, 1 when one has none, 2 on
- * a config error. Must not: scan mail or change breaker state.
+ * row each, with its circuit breaker as the deliveries of one uid see it (the
+ * invoking uid's, or --user's: breakers are kept per uid). For admins and
+ * monitoring: exit 0 when every scanner has a healthy endpoint, 1 when one has
+ * none, 2 on a config error or an unknown --user.
+ * Must not: scan mail or change breaker state.
  */
 import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
 import type { Config, ScannerConfig } from '../../config/schema.js';
 import { Deadline, monotonicMs } from '../../deadline/deadline.js';
 import { breakerDecision, type BreakerState } from '../../scanners/breaker.js';
-import { readBreaker } from '../../scanners/breaker-store.js';
+import { lookupAccount } from '../../privileges/accounts.js';
+import { fileBreakerStore } from '../../scanners/breaker-file-store.js';
+import type { BreakerStore } from '../../scanners/breaker-store.js';
 import { breakerKey } from '../../scanners/run-scanners.js';
 import { createScanner } from '../../scanners/registry.js';
 import type { ScannerClient } from '../../scanners/types.js';
@@ -43,7 +47,7 @@ export interface CheckRow {
 
 /** scannersCheck returns the exit status; `make` builds clients (tests may substitute). */
 export async function scannersCheck(
-  args: { config?: string },
+  args: { config?: string; user?: string },
   io: ScannersCheckIo = processIo(),
   make: (cfg: ScannerConfig) => ScannerClient = createScanner,
 ): Promise<number> {
@@ -68,9 +72,13 @@ export async function scannersCheck(
     },
   });
   try {
-    const rows = await Promise.all(
-      config.scanners.flatMap((cfg) => endpointsOf(cfg).map((one) => checkOne(one, make, deadline, config.scanning.stateDir))),
-    );
+    const uid = args.user === undefined ? process.geteuid?.() : (await lookupAccount(args.user, deadline.signal).catch(() => undefined))?.uid;
+    if (uid === undefined) {
+      io.err.write(`mda scanners check: no such user: ${args.user ?? '(unknown uid)'}\n`);
+      return EXIT_CONFIG;
+    }
+    const breakers = fileBreakerStore(config.scanning.stateDir, uid);
+    const rows = await Promise.all(config.scanners.flatMap((cfg) => endpointsOf(cfg).map((one) => checkOne(one, make, deadline, breakers))));
     io.out.write(formatRows(rows));
     return exitStatus(config.scanners, rows);
   } finally {
@@ -88,7 +96,7 @@ async function checkOne(
   one: { cfg: ScannerConfig; endpoint: string },
   make: (cfg: ScannerConfig) => ScannerClient,
   deadline: Deadline,
-  stateDir: string,
+  breakers: BreakerStore,
 ): Promise<CheckRow> {
   const { cfg, endpoint } = one;
   const budget = deadline.budget(cfg.timeoutMs, `ping ${cfg.name} ${endpoint}`);
@@ -106,7 +114,7 @@ async function checkOne(
   }
   const latencyMs = monotonicMs() - started;
   // One circuit per scanner endpoint, keyed as the runner keys it.
-  const circuit = circuitText(await readBreaker(stateDir, breakerKey(cfg.name, endpoint)), Date.now());
+  const circuit = circuitText(await breakers.read(breakerKey(cfg.name, endpoint)), Date.now());
   const prefix = `${cfg.name}: `;
   if (detail.startsWith(prefix)) detail = detail.slice(prefix.length);
   return { name: cfg.name, type: cfg.type, endpoint, ok, latencyMs, circuit, detail };
