@@ -3,7 +3,7 @@
 // Node's floor (`node -e 0`), plus a breakdown of where mda's extra time goes.
 // Owns the tool recipes (rcfiles, filter files, dovecot config) and the report.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fmt, ratio, runInterleaved, stats, table } from './lib/measure.mjs';
@@ -104,6 +104,22 @@ function importCase(msg, root, mod) {
   return { name: `${verb} ${mod}`, cmd: NODE, args: ['-e', code], stdin: msg, env: postfixEnv(root), required: true };
 }
 
+/** Whether bin/mda finds a code cache for the bundle it loads, and whether V8 accepts it (same node, same flags). */
+function codeCacheState() {
+  const probe = `const s = require(${JSON.stringify(join(ROOT, 'bin/mda'))}); const b = s.readDeliverBundle(); const c = s.readCodeCache(b);
+    process.stdout.write(!c ? 'none (run npm run build): every start compiles from source' : s.compileDeliver(b, c).cachedDataRejected ? 'REJECTED by V8' : 'accepted (' + b.cacheFile.split('/').pop() + ')');`;
+  const r = spawnSync(NODE, ['-e', probe], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  return r.status === 0 ? r.stdout : `unknown (probe failed: ${r.stderr.split('\n')[0]})`;
+}
+
+/** Whether a delivery with the checked config skipped the TOML parser: NODE_DEBUG=module names every module loaded. */
+function compiledConfigUsed(msg, root, config) {
+  const c = mda(msg, root, 'compiled config probe', { config });
+  const r = spawnSync(c.cmd, c.args, { input: readFileSync(msg), encoding: 'utf8', env: { ...c.env, NODE_DEBUG: 'module' } });
+  if (r.status !== 0) return `unknown (probe delivery exited ${r.status})`;
+  return r.stderr.includes('smol-toml') ? 'NO: the TOML parser was loaded (stale build id or config stamp?)' : 'yes (the TOML parser was not loaded)';
+}
+
 export async function run({ runs, warmups }) {
   const root = makeTempRoot('startup');
   const { path: msg, bytes } = writeMessage(root);
@@ -113,6 +129,11 @@ export async function run({ runs, warmups }) {
   const compiledConf = join(root, 'compiled.toml');
   writeFileSync(compiledConf, '[log]\ntarget = "none"\n', { mode: 0o644 });
   spawnSync(process.execPath, ['bin/mda', 'config', 'check', '--config', compiledConf], { stdio: 'ignore' });
+
+  // What the fast path rests on, checked once: a code cache V8 accepts for this very bundle, and a compiled
+  // config that deliver uses instead of the TOML parser (their rows below mean little when either is missing).
+  console.log(`code cache for dist/deliver.cjs: ${codeCacheState()}`);
+  console.log(`compiled config used by deliver: ${compiledConfigUsed(msg, root, compiledConf)}`);
 
   const floor = nodeFloor(msg, root);
   const mdaMain = mda(msg, root, 'mda (node bin/mda)');

@@ -1,7 +1,7 @@
 /**
  * The compiled config: the validated Config as JSON, written next to the TOML
  * file by `mda config check` and used by deliver while it still describes the
- * same file (device, inode, size, mtime) and the same mda build. It spares
+ * same file (device, inode, size, mtime, ctime) and the same mda build. It spares
  * loading and running the TOML parser (5-9 ms) for every message Postfix hands
  * over. Trusted no more than the file it came from: a regular file with the
  * same owner, not writable by others. A missing, stale or odd cache is
@@ -26,7 +26,11 @@ interface Entry {
   config: Config;
 }
 
-const stampOf = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+/**
+ * The file's identity. ctime too: an edit that keeps the size and puts the mtime back
+ * (`touch -r`, `cp -p`) still moves the ctime, which no one can set (as the Sieve cache's key).
+ */
+const stampOf = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 
 /** compiledPath: `/etc/mda/mda.toml` → `/etc/mda/.mda.toml.compiled.json`. */
 export const compiledPath = (configPath: string): string => join(dirname(configPath), `.${basename(configPath)}.compiled.json`);
