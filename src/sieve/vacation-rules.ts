@@ -6,6 +6,7 @@
  * rules. The reply message itself is vacation-reply.ts's. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
+import { checkRedirectAddress } from './redirect-rules.js';
 
 const DAY = 86_400;
 /** RFC 5230 §4.1: `:days` defaults to 7. */
@@ -23,7 +24,8 @@ export interface VacationCheckInput {
   header: (name: string) => string[];
 }
 
-export type VacationCheck = { reply: true; from: string } | { reply: false; why: string };
+/** `to`: the one address the reply goes to (the envelope sender, checked as a redirect address is). */
+export type VacationCheck = { reply: true; from: string; to: string } | { reply: false; why: string };
 
 /** RFC 2369 / RFC 2919 list fields: mail carrying any of them came through a list (RFC 5230 §4.6). */
 const LIST_FIELDS = ['list-id', 'list-help', 'list-subscribe', 'list-unsubscribe', 'list-post', 'list-owner', 'list-archive'];
@@ -67,6 +69,11 @@ export function headerAddresses(value: string): string[] {
 export function checkVacation(i: VacationCheckInput): VacationCheck {
   const sender = normalizeAddress(i.sender);
   if (sender === '') return { reply: false, why: 'the envelope sender is <> (RFC 3834 §2)' };
+  // The reply goes to this one address only: a list (`a@b, c@d`, which Postfix's sendmail would split into
+  // recipients), a quoted local part, a display name or an option-like `-x` is refused, not repaired.
+  // No reply is always safe; a reply to a wrong or second address is backscatter.
+  const to = checkRedirectAddress(i.sender);
+  if (!to.ok) return { reply: false, why: `the envelope sender is not one plain address (${to.why})` };
   const recipient = normalizeAddress(i.recipient);
   if (recipient === '') return { reply: false, why: 'the envelope recipient is unknown' };
   const mine = [recipient, normalizeAddress(i.originalRecipient), ...i.addresses.map(normalizeAddress)].filter((a) => a !== '');
@@ -83,7 +90,7 @@ export function checkVacation(i: VacationCheckInput): VacationCheck {
   for (const field of ADDRESSED_FIELDS) {
     const named = new Set(i.header(field).flatMap(headerAddresses));
     const from = mine.find((a) => named.has(a));
-    if (from !== undefined) return { reply: true, from };
+    if (from !== undefined) return { reply: true, from, to: to.address };
   }
   return { reply: false, why: 'none of the user\'s addresses is in To, Cc, Bcc or Resent-* (RFC 5230 §4.5)' };
 }
