@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { checkRedirectAddress } from './redirect-rules.js';
+import { isLive, MAX_VACATION_ENTRIES, type StateLog } from './state-log.js';
 
 const DAY = 86_400;
 /** RFC 5230 §4.1: `:days` defaults to 7. */
@@ -126,6 +127,21 @@ export function defaultHandle(r: { subject: string | undefined; from: string | u
 /** The sent-log key: one per (sender, response) pair, as Pigeonhole's md5(lower(sender) + handle). */
 export function vacationKey(sender: string, handle: string): string {
   return createHash('sha256').update(`${normalizeAddress(sender)}\0${handle}`).digest('hex').slice(0, 40);
+}
+
+export type VacationDue = 'due' | 'already-sent' | 'state-full';
+
+/**
+ * vacationDue: the once-per-period rule against the sent-log (RFC 5230 §4.2).
+ * A full log means no reply: answering would need room that only forgetting
+ * someone still inside their period could make, and a second reply is the
+ * backscatter vacation must never send; silence is always safe.
+ */
+export function vacationDue(log: StateLog, key: string, nowSec: number, max = MAX_VACATION_ENTRIES): VacationDue {
+  if (isLive(log, key, nowSec)) return 'already-sent';
+  let live = 0;
+  for (const exp of log.values()) if (exp > nowSec) live++;
+  return live >= max ? 'state-full' : 'due';
 }
 
 /** The reply's Subject (RFC 3834 §3.1.5): :subject, else `Auto: ` + the original, else a fixed text. */

@@ -71,7 +71,7 @@ function recipientsSent(): string[][] {
 const log = () => readFileSync(join(t.dir, 'mda.log'), 'utf8');
 const stored = () => listDir(join(md, 'new')).length;
 const now = () => Math.floor(Date.now() / 1000);
-const fakeKey = (i: number) => i.toString(16).padStart(40, 'f');
+const fakeKey = (i: number) => i.toString(16).padStart(40, '0');
 
 /** Pre-seeds the vacation state: `first` (if given) expiring first, then `count` other senders' entries. */
 function seedState(count: number, first?: string): void {
