@@ -5,7 +5,7 @@
  * Postfix censors it (non-ASCII and shell characters become `_`).
  * Pure: no I/O.
  */
-import { angleAddress, type HeaderField } from '../message/headers.js';
+import type { HeaderField } from '../message/headers.js';
 
 export interface Envelope {
   sender: string; // '' = null sender (bounces)
@@ -17,6 +17,19 @@ export interface Envelope {
 export interface EnvelopeFlags {
   sender?: string;
   recipient?: string;
+}
+
+/**
+ * envelopeAddress: the address inside one `<...>` that spans the whole value
+ * (Postfix writes `Return-Path: <sender>`, quoting a local part with specials
+ * as `"x>y"@host`), else the value as it is. Never the text up to the first
+ * '>' (that cut `<"x>y"@evil.example>` to `"x`) and never one address picked
+ * out of a list: what is not exactly one bracketed address stays whole, so
+ * the checks that use it (vacation-rules.ts) see it and refuse it.
+ */
+export function envelopeAddress(value: string): string {
+  const v = value.trim();
+  return v.startsWith('<') && v.endsWith('>') ? v.slice(1, -1).trim() : v;
 }
 
 /** Fields Postfix's local(8) prepends, in its order (mail_copy.c). */
@@ -31,7 +44,7 @@ export function prependedFields(fromLine: string | undefined, fields: HeaderFiel
   if (fromLine === undefined) return out;
   for (const f of fields) {
     if (!PREPENDED.has(f.name) || out.has(f.name)) break;
-    out.set(f.name, angleAddress(f.value));
+    out.set(f.name, envelopeAddress(f.value));
   }
   return out;
 }
@@ -62,5 +75,5 @@ export function buildEnvelope(
   const recipient = flags.recipient ?? pre.get('delivered-to') ?? env.RECIPIENT ?? '';
   const originalRecipient = pre.get('x-original-to') ?? env.ORIGINAL_RECIPIENT ?? recipient;
   const extension = recipient ? extensionOf(recipient) : (env.EXTENSION ?? '');
-  return { sender: angleAddress(sender), recipient, originalRecipient, extension };
+  return { sender: envelopeAddress(sender), recipient, originalRecipient, extension };
 }

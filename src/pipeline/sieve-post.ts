@@ -1,6 +1,7 @@
 /**
  * After the message is stored: Sieve redirects (envelope sender kept, <> stays <>), the vacation reply
- * (from <>, once per sender and handle per period, checked and marked under the sieve-state lock) and
+ * (from <>, once per sender and handle per period, checked and marked under the sieve-state lock; none when
+ * the sent-log is full or cannot be kept) and
  * the duplicate ids (RFC 7352). Failures are logged and never change the outcome.
  * Must not: run past the deadline (its budget ends POST_MARGIN_MS before it).
  */
@@ -15,10 +16,10 @@ import { readHead } from '../maildir/rewrite.js';
 import type { SievePlan } from '../sieve/plan.js';
 import { leadingReturnPathLength, redirectedFromField } from '../sieve/redirect-rules.js';
 import { sendmail, type SendRequest } from '../sieve/sendmail.js';
-import { isLive, record } from '../sieve/state-log.js';
-import { updateStateLog } from '../sieve/state-store.js';
+import { MAX_VACATION_ENTRIES, record } from '../sieve/state-log.js';
+import { clearFullMark, markFull, updateStateLog } from '../sieve/state-store.js';
 import { buildVacationReply } from '../sieve/vacation-reply.js';
-import { vacationKey } from '../sieve/vacation-rules.js';
+import { vacationDue, vacationKey } from '../sieve/vacation-rules.js';
 import type { Envelope } from './envelope.js';
 
 export interface PostInput {
@@ -84,12 +85,14 @@ export async function runPostActions(p: PostInput): Promise<PostResult> {
       const key = vacationKey(v.to, v.handle);
       // Check and mark in one locked step, so two deliveries at once send one reply.
       const due = await updateStateLog(p.stateDir, 'vacation', locks(), now(), (log) => {
-        if (isLive(log, key, now())) return { changed: false, value: false };
-        if (v.periodSeconds > 0) record(log, key, now() + v.periodSeconds);
-        return { changed: v.periodSeconds > 0, value: true };
+        const d = vacationDue(log, key, now());
+        if (d === 'due' && v.periodSeconds > 0) record(log, key, now() + v.periodSeconds);
+        return { changed: d === 'due' && v.periodSeconds > 0, value: d };
       });
-      if (!due) p.logger.info(`sieve: vacation reply to <${v.to}> already sent within its period`);
+      if (due === 'already-sent') p.logger.info(`sieve: vacation reply to <${v.to}> already sent within its period`);
+      else if (due === 'state-full') await reportFull(p, v.to);
       else {
+        await clearFullMark(p.stateDir, 'vacation');
         const body = buildVacationReply(v, { now: new Date(), messageId: `<${Date.now().toString(36)}.${randomBytes(8).toString('hex')}@${hostname()}>` });
         const why = await send({ sender: '', recipient: v.to, body });
         if (!why) p.logger.info(`sieve: vacation reply sent to <${v.to}>`);
@@ -100,7 +103,8 @@ export async function runPostActions(p: PostInput): Promise<PostResult> {
         }
       }
     } catch (err) {
-      p.logger.warn(`sieve: vacation: ${(err as Error).message}`);
+      // The state cannot be read or kept (unreadable, too large, lock timeout): no reply, the safe side.
+      p.logger.warn(`sieve: vacation: no reply: ${(err as Error).message}`);
     }
   }
 
@@ -111,4 +115,11 @@ export async function runPostActions(p: PostInput): Promise<PostResult> {
     }).catch((err: unknown) => p.logger.warn(`sieve: recording duplicate ids failed: ${(err as Error).message}`));
   }
   return result;
+}
+
+/** A full sent-log is reported once (a warning) until a reply goes out again; later refusals log at info. */
+async function reportFull(p: PostInput, to: string): Promise<void> {
+  const first = await markFull(p.stateDir, 'vacation').catch(() => true);
+  if (first) p.logger.warn(`sieve: vacation state is full (${MAX_VACATION_ENTRIES} senders within their period): no reply to new senders until entries expire; replied senders are still remembered`);
+  else p.logger.info(`sieve: vacation reply to <${to}> not sent: the sent-log is at its cap (reported before)`);
 }

@@ -138,7 +138,7 @@ function vacation(ctx: Ctx, c: CommandNode): void {
   chain.vacation = {
     source,
     reply: {
-      to: env.sender,
+      to: check.to,
       from: from !== undefined && from !== '' ? from : check.from,
       subject: replySubject(subject, message.decodedValues('subject')[0]),
       reason, mime, handle, periodSeconds,
@@ -146,7 +146,7 @@ function vacation(ctx: Ctx, c: CommandNode): void {
       references: message.values('references')[0],
     },
   };
-  chain.trace.push(`vacation to <${env.sender}> (once per ${periodSeconds}s, handle ${JSON.stringify(handle)})`);
+  chain.trace.push(`vacation to <${check.to}> (once per ${periodSeconds}s, handle ${JSON.stringify(handle)})`);
 }
 
 /** setflag / addflag / removeflag on the internal variable or a named one (RFC 5232 §3). */

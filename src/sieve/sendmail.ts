@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { constants as C } from 'node:fs';
 import { createRequire } from 'node:module';
 import { close, open, read } from '../io/fs-async.js';
-import { sendmailArgv } from './redirect-rules.js';
+import { checkRedirectAddress, sendmailArgv } from './redirect-rules.js';
 
 export interface SendRequest {
   /** [delivery] sendmail: an absolute path. */
@@ -44,7 +44,11 @@ const loadChildProcess = (): typeof import('node:child_process') =>
 
 export async function sendmail(req: SendRequest): Promise<SendResult> {
   if (req.signal.aborted) return { ok: false, why: 'no time left to run sendmail' };
-  const argv = sendmailArgv(req.program, req.sender, req.recipient);
+  // The last line of defence: the callers check too, but whatever reaches argv is one plain address after
+  // `--` (sendmail would read a list as several recipients, and `-x` as an option without the `--`).
+  const rcpt = checkRedirectAddress(req.recipient);
+  if (!rcpt.ok) return { ok: false, why: `refused recipient: ${rcpt.why}` };
+  const argv = sendmailArgv(req.program, req.sender, rcpt.address);
   let child: ChildProcess;
   try {
     child = loadChildProcess().spawn(TRAMPOLINE, ['--', ...argv], {

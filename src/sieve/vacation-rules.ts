@@ -6,6 +6,8 @@
  * rules. The reply message itself is vacation-reply.ts's. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
+import { checkRedirectAddress } from './redirect-rules.js';
+import { isLive, MAX_VACATION_ENTRIES, type StateLog } from './state-log.js';
 
 const DAY = 86_400;
 /** RFC 5230 §4.1: `:days` defaults to 7. */
@@ -23,7 +25,8 @@ export interface VacationCheckInput {
   header: (name: string) => string[];
 }
 
-export type VacationCheck = { reply: true; from: string } | { reply: false; why: string };
+/** `to`: the one address the reply goes to (the envelope sender, checked as a redirect address is). */
+export type VacationCheck = { reply: true; from: string; to: string } | { reply: false; why: string };
 
 /** RFC 2369 / RFC 2919 list fields: mail carrying any of them came through a list (RFC 5230 §4.6). */
 const LIST_FIELDS = ['list-id', 'list-help', 'list-subscribe', 'list-unsubscribe', 'list-post', 'list-owner', 'list-archive'];
@@ -67,6 +70,11 @@ export function headerAddresses(value: string): string[] {
 export function checkVacation(i: VacationCheckInput): VacationCheck {
   const sender = normalizeAddress(i.sender);
   if (sender === '') return { reply: false, why: 'the envelope sender is <> (RFC 3834 §2)' };
+  // The reply goes to this one address only: a list (`a@b, c@d`, which Postfix's sendmail would split into
+  // recipients), a quoted local part, a display name or an option-like `-x` is refused, not repaired.
+  // No reply is always safe; a reply to a wrong or second address is backscatter.
+  const to = checkRedirectAddress(i.sender);
+  if (!to.ok) return { reply: false, why: `the envelope sender is not one plain address (${to.why})` };
   const recipient = normalizeAddress(i.recipient);
   if (recipient === '') return { reply: false, why: 'the envelope recipient is unknown' };
   const mine = [recipient, normalizeAddress(i.originalRecipient), ...i.addresses.map(normalizeAddress)].filter((a) => a !== '');
@@ -83,7 +91,7 @@ export function checkVacation(i: VacationCheckInput): VacationCheck {
   for (const field of ADDRESSED_FIELDS) {
     const named = new Set(i.header(field).flatMap(headerAddresses));
     const from = mine.find((a) => named.has(a));
-    if (from !== undefined) return { reply: true, from };
+    if (from !== undefined) return { reply: true, from, to: to.address };
   }
   return { reply: false, why: 'none of the user\'s addresses is in To, Cc, Bcc or Resent-* (RFC 5230 §4.5)' };
 }
@@ -119,6 +127,21 @@ export function defaultHandle(r: { subject: string | undefined; from: string | u
 /** The sent-log key: one per (sender, response) pair, as Pigeonhole's md5(lower(sender) + handle). */
 export function vacationKey(sender: string, handle: string): string {
   return createHash('sha256').update(`${normalizeAddress(sender)}\0${handle}`).digest('hex').slice(0, 40);
+}
+
+export type VacationDue = 'due' | 'already-sent' | 'state-full';
+
+/**
+ * vacationDue: the once-per-period rule against the sent-log (RFC 5230 §4.2).
+ * A full log means no reply: answering would need room that only forgetting
+ * someone still inside their period could make, and a second reply is the
+ * backscatter vacation must never send; silence is always safe.
+ */
+export function vacationDue(log: StateLog, key: string, nowSec: number, max = MAX_VACATION_ENTRIES): VacationDue {
+  if (isLive(log, key, nowSec)) return 'already-sent';
+  let live = 0;
+  for (const exp of log.values()) if (exp > nowSec) live++;
+  return live >= max ? 'state-full' : 'due';
 }
 
 /** The reply's Subject (RFC 3834 §3.1.5): :subject, else `Auto: ` + the original, else a fixed text. */

@@ -52,6 +52,15 @@ describe('sendmail', () => {
     expect(one!.msg).toBe(`X-Sieve-Redirected-From: <bob@example.test>\nSubject: hi\n\n${big}\n`);
   });
 
+  it.each([['a@b.example, c@d.example'], ['"x'], ['-oQ/tmp'], ['a@b.example c@d.example'], ['']])(
+    'a recipient that is not one plain address (%j) is refused before sendmail runs',
+    async (recipient) => {
+      const r = await sendmail({ ...base(stubWith({})), recipient, body: Buffer.from('x\n') });
+      expect(r.ok).toBe(false);
+      expect(sent()).toEqual([]);
+    },
+  );
+
   it('the null sender is -f <>; a body buffer is sent as is', async () => {
     const r = await sendmail({ ...base(stubWith({})), sender: '', body: Buffer.from('Subject: Auto\r\n\r\naway\r\n') });
     expect(r.ok).toBe(true);

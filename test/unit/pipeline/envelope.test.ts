@@ -30,6 +30,13 @@ describe('buildEnvelope: flags, then Postfix prepended lines, then censored envi
       { sender: 'jürgen@sender.test', recipient: 'bob@example.test', originalRecipient: 'bob@example.test', extension: '' }],
     ['sender flag with angle brackets', { sender: '<x@y>' }, undefined, '', {},
       { sender: 'x@y', recipient: '', originalRecipient: '', extension: '' }],
+    // Issue 10 finding 6: the whole bracketed value, never cut at the first '>' nor one address picked from a list.
+    ['quoted local part with ">" kept whole', {}, FROM, 'Return-Path: <"x>y"@evil.example>\nDelivered-To: bob@example.test\n', {},
+      { sender: '"x>y"@evil.example', recipient: 'bob@example.test', originalRecipient: 'bob@example.test', extension: '' }],
+    ['a list in Return-Path stays a list', {}, FROM, 'Return-Path: <a@b.example, c@d.example>\nDelivered-To: bob@example.test\n', {},
+      { sender: 'a@b.example, c@d.example', recipient: 'bob@example.test', originalRecipient: 'bob@example.test', extension: '' }],
+    ['two bracketed addresses stay whole', {}, FROM, 'Return-Path: Eve <a@b.example>, <c@d.example>\nDelivered-To: bob@example.test\n', {},
+      { sender: 'Eve <a@b.example>, <c@d.example>', recipient: 'bob@example.test', originalRecipient: 'bob@example.test', extension: '' }],
   ] as const)('%s', (_n, flags, fromLine, head, e, want) => {
     expect(buildEnvelope({ ...flags }, fromLine, h(head), { ...e })).toEqual(want);
   });

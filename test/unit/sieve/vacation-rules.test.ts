@@ -37,7 +37,7 @@ describe('checkVacation: replies', () => {
     ['X-Auto-Response-Suppress: DR, RN', { ...TO_BOB, 'x-auto-response-suppress': 'DR, RN' }, {}, 'bob@example.test'],
     ['a request address of a person is fine: requester@', { ...TO_BOB }, { sender: 'requester@example.org' }, 'bob@example.test'],
   ])('%s', (_, headers, over, from) => {
-    expect(checkVacation(input(headers, over))).toEqual({ reply: true, from });
+    expect(checkVacation(input(headers, over))).toEqual({ reply: true, from, to: over.sender ?? 'alice@example.org' });
   });
 });
 
@@ -45,6 +45,17 @@ describe('checkVacation: no reply', () => {
   it.each<[string, Record<string, string | string[]>, Partial<VacationCheckInput>, RegExp]>([
     ['null sender', TO_BOB, { sender: '' }, /<> \(RFC 3834 §2\)/],
     ['null sender in brackets', TO_BOB, { sender: '<>' }, /<>/],
+    // Issue 10 finding 6: the reply goes to exactly one plain address, or nowhere.
+    ['a comma list', TO_BOB, { sender: 'a@b.example, c@d.example' }, /not one plain address/],
+    ['a semicolon list', TO_BOB, { sender: 'a@b.example;c@d.example' }, /not one plain address/],
+    ['two bracketed addresses', TO_BOB, { sender: 'a@b.example>, <c@d.example' }, /not one plain address/],
+    ['a quoted local part with ">"', TO_BOB, { sender: '"x>y"@evil.example' }, /not one plain address/],
+    ['a truncated quoted local part', TO_BOB, { sender: '"x' }, /not one plain address/],
+    ['a display name', TO_BOB, { sender: 'Eve <eve@evil.example>' }, /not one plain address/],
+    ['an option-like address', TO_BOB, { sender: '-oQ/tmp@evil.example' }, /not one plain address/],
+    ['spaces inside', TO_BOB, { sender: 'a@b.example c@d.example' }, /not one plain address/],
+    ['no domain', TO_BOB, { sender: 'alice' }, /not one plain address/],
+    ['a CR LF', TO_BOB, { sender: 'a@b.example\r\nBcc: c@d.example' }, /not one plain address/],
     ['unknown recipient', TO_BOB, { recipient: '', originalRecipient: '' }, /recipient is unknown/],
     ['own address', TO_BOB, { sender: 'Bob@Example.test' }, /own address/],
     ['own :addresses', TO_BOB, { sender: 'robert@example.com', addresses: ['robert@example.com'] }, /own address/],
