@@ -1,11 +1,13 @@
 /**
- * The parent side of `mda quota` per-Maildir work: each Maildir's job runs in
- * its own short-lived process (`mda __quota-maildir-worker`), started with the
- * owner's uid and gid when root runs the command (Node has no openat(): a
- * process with the owner's rights is what keeps a user's symlinks from
- * steering root), and ended when its budget or the run runs out. A stuck
- * worker (a FIFO, a hung mount) is killed; it never holds up this process.
- * Must not: touch the Maildir itself, or decide who the owner is (owner.ts).
+ * The parent side of `mda quota` per-Maildir work: jobs run in worker
+ * processes (`mda __quota-maildir-worker`), started with the Maildir owner's
+ * uid and gid when root runs the command (Node has no openat(): a process
+ * with the owner's rights is what keeps a user's symlinks from steering
+ * root). A worker serves one uid/gid, one job at a time, and is reused for
+ * that owner's next Maildir (a process start costs ~50 ms). A job that
+ * outlives its budget, or a run that is stopped, ends its worker (SIGTERM,
+ * then SIGKILL): a stuck worker (a FIFO, a hung mount) never holds us up.
+ * Must not: touch a Maildir itself, or decide who the owner is (owner.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Deadline } from '../deadline/deadline.js';
@@ -25,85 +27,157 @@ export interface Owner {
   gid: number;
 }
 
-export interface WorkerRun {
-  entry: WorkerEntry;
-  deadline: Deadline;
-  /** Live workers: the run's exit hook kills whatever is left (a hard stop must not orphan them). */
-  children: Set<ChildProcess>;
-}
-
 /** After SIGTERM a worker gets this long to release its lock and exit; then SIGKILL. */
 const KILL_AFTER_MS = 2_000;
-/** A result line is small; anything longer is not a worker's answer. */
-const MAX_OUTPUT = 64 * 1024;
+/** A result line is small; a worker printing more than this is not answering. */
+const MAX_LINE = 64 * 1024;
+
+const reasonOf = (s: AbortSignal): string => (s.reason as Error | undefined)?.message ?? 'aborted';
+
+/** One worker process: serves one owner, one job at a time, answers one JSON line per job. */
+class Worker {
+  private buf = '';
+  private answer: ((r: MailboxResult) => void) | undefined;
+  private stopped: string | undefined;
+  private exited = false;
+  private stderr = '';
+
+  constructor(readonly key: string, private readonly child: ChildProcess, private readonly owner: Owner | undefined, onExit: () => void) {
+    child.stdout!.on('data', (d: Buffer) => this.onData(d.toString('utf8')));
+    child.stderr!.on('data', (d: Buffer) => void (this.stderr.length < MAX_LINE && (this.stderr += d.toString('utf8'))));
+    child.stdin!.on('error', () => undefined); // a worker that died: its exit says why
+    child.on('error', (err) => void (this.stderr += `${err.message}\n`));
+    child.on('close', (code, signal) => {
+      this.exited = true;
+      onExit();
+      const why = this.stopped ?? `the worker${this.owner ? ` (uid ${this.owner.uid})` : ''} ended (${signal ?? `exit ${code}`}): ${this.stderr.trim().split('\n')[0] ?? ''}`;
+      this.settle({ error: why.replace(/: $/, '') });
+    });
+  }
+
+  get busy(): boolean {
+    return this.answer !== undefined;
+  }
+
+  get alive(): boolean {
+    return !this.exited && this.stopped === undefined;
+  }
+
+  run(job: MaildirJob): Promise<MailboxResult> {
+    return new Promise((resolve) => {
+      this.answer = resolve;
+      this.child.stdin!.write(`${JSON.stringify(job)}\n`);
+    });
+  }
+
+  /** stop ends the worker: its job (if any) answers `why` once the process is gone. */
+  stop(why: string, deadline: Deadline): void {
+    if (this.exited) return;
+    this.stopped ??= why;
+    this.child.kill('SIGTERM');
+    void deadline.grace(KILL_AFTER_MS).then(() => this.kill());
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /** close lets an idle worker end by itself (stdin EOF). */
+  close(): void {
+    this.child.stdin!.end();
+  }
+
+  private onData(text: string): void {
+    this.buf += text;
+    for (let nl = this.buf.indexOf('\n'); nl !== -1; nl = this.buf.indexOf('\n')) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      this.settle(parseResult(line) ?? { error: 'the worker answered something that is not a result' });
+    }
+    if (this.buf.length > MAX_LINE) this.buf = ''; // not a worker's answer; its job ends by budget
+  }
+
+  private settle(r: MailboxResult): void {
+    const answer = this.answer;
+    this.answer = undefined;
+    answer?.(r);
+  }
+}
 
 /**
- * runInWorker runs job as `owner` (undefined: as this process), for at most
- * budgetMs. Every failure, the budget and a stopped run included, is an error result.
+ * WorkerPool keeps at most `size` worker processes; callers run at most
+ * `size` jobs at once (mapLimited), so a job always finds a worker to use or room to start one.
  */
-export function runInWorker(job: MaildirJob, owner: Owner | undefined, budgetMs: number, run: WorkerRun): Promise<MailboxResult> {
-  return new Promise((resolve) => {
-    const budget = run.deadline.budget(budgetMs, 'the Maildir');
+export class WorkerPool {
+  private readonly workers = new Set<Worker>();
+
+  constructor(private readonly entry: WorkerEntry, private readonly deadline: Deadline, private readonly size: number) {}
+
+  /** run does job as `owner` (undefined: as this process) within budgetMs; every failure is an error result. */
+  async run(job: MaildirJob, owner: Owner | undefined, budgetMs: number): Promise<MailboxResult> {
+    if (this.deadline.signal.aborted) return { error: `stopped (${reasonOf(this.deadline.signal)})` };
+    const worker = this.workerFor(owner);
+    if (!worker) return { error: 'cannot start a worker process' };
+    const budget = this.deadline.budget(budgetMs, 'the Maildir');
+    const stop = (): void =>
+      worker.stop(
+        this.deadline.signal.aborted ? `stopped (${reasonOf(this.deadline.signal)})` : `no result within ${Math.round(budgetMs / 1000)}s (--user-timeout); its worker was ended`,
+        this.deadline,
+      );
+    budget.signal.addEventListener('abort', stop, { once: true });
+    try {
+      return await worker.run({ ...job, budgetMs });
+    } finally {
+      budget.signal.removeEventListener('abort', stop);
+      budget.done();
+    }
+  }
+
+  /** close ends the idle workers (the run is over); killAll is for a process that is exiting now. */
+  close(): void {
+    for (const w of this.workers) w.close();
+  }
+
+  killAll(): void {
+    for (const w of this.workers) w.kill();
+  }
+
+  private workerFor(owner: Owner | undefined): Worker | undefined {
+    const key = owner ? `${owner.uid}:${owner.gid}` : 'self';
+    for (const w of this.workers) if (w.key === key && w.alive && !w.busy) return w;
+    if (this.workers.size >= this.size) {
+      // Full: make room by ending an idle worker of another owner (callers keep at most `size` jobs in flight).
+      const idle = [...this.workers].find((w) => !w.busy);
+      if (idle) {
+        idle.close();
+        this.workers.delete(idle);
+      }
+    }
     let child: ChildProcess;
     try {
-      child = spawn(run.entry.execPath, [...run.entry.args, QUOTA_WORKER_ARG], {
+      child = spawn(this.entry.execPath, [...this.entry.args, QUOTA_WORKER_ARG], {
         cwd: '/',
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
         stdio: ['pipe', 'pipe', 'pipe'],
         // libuv drops root's supplementary groups (setgroups(0)) before setgid/setuid.
         ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
       });
-    } catch (err) {
-      budget.done();
-      resolve({ error: `cannot start a worker: ${(err as Error).message}` });
-      return;
+    } catch {
+      return undefined;
     }
-    run.children.add(child);
-    let stdout = '';
-    let stderr = '';
-    let stopped: string | undefined;
-    child.stdout!.on('data', (d: Buffer) => void (stdout.length < MAX_OUTPUT && (stdout += d.toString('utf8'))));
-    child.stderr!.on('data', (d: Buffer) => void (stderr.length < MAX_OUTPUT && (stderr += d.toString('utf8'))));
-    child.stdin!.on('error', () => undefined); // a worker that died early: its exit says why
-    child.stdin!.end(JSON.stringify({ ...job, budgetMs }));
-
-    const stop = (): void => {
-      // The run's own stop (SIGTERM, its deadline) or this Maildir's budget: both say why.
-      stopped = run.deadline.signal.aborted ? `stopped (${reasonOf(run.deadline.signal)})` : `no result within ${Math.round(budgetMs / 1000)}s (--user-timeout); the worker was ended`;
-      child.kill('SIGTERM');
-      void run.deadline.grace(KILL_AFTER_MS).then(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      });
-    };
-    if (budget.signal.aborted) stop();
-    else budget.signal.addEventListener('abort', stop, { once: true });
-
-    child.on('error', (err) => {
-      stderr += `${err.message}\n`;
-    });
-    child.on('close', (code, signal) => {
-      budget.signal.removeEventListener('abort', stop);
-      budget.done();
-      run.children.delete(child);
-      if (stopped) return resolve({ error: stopped });
-      const result = parseResult(stdout);
-      if (result) return resolve(result);
-      const why = stderr.trim().split('\n')[0] || `exit ${signal ?? code}`;
-      resolve({ error: `the worker${owner ? ` (uid ${owner.uid})` : ''} failed: ${why}` });
-    });
-  });
+    const w: Worker = new Worker(key, child, owner, () => this.workers.delete(w));
+    this.workers.add(w);
+    return w;
+  }
 }
 
-const reasonOf = (s: AbortSignal): string => (s.reason as Error | undefined)?.message ?? 'aborted';
-
-/** parseResult reads the worker's `{"result": ...}` line; undefined when it is not one. */
-export function parseResult(stdout: string): MailboxResult | undefined {
-  const line = stdout.trim().split('\n').pop() ?? '';
+/** parseResult reads a worker's `{"result": ...}` line; undefined when it is not one. */
+export function parseResult(line: string): MailboxResult | undefined {
   let v: unknown;
   try {
     v = (JSON.parse(line) as { result?: unknown }).result;
   } catch {
-    return undefined; // not JSON: the worker failed before answering
+    return undefined; // not JSON
   }
   if (typeof v !== 'object' || v === null) return undefined;
   const r = v as Record<string, unknown>;
@@ -112,11 +186,6 @@ export function parseResult(stdout: string): MailboxResult | undefined {
   const u = r.usage as { bytes?: unknown; count?: unknown } | undefined;
   if (!u || typeof u.bytes !== 'number' || typeof u.count !== 'number') return undefined;
   const l = r.limits as { storage?: unknown; messages?: unknown } | undefined;
-  const limits = l && typeof l.storage === 'number' && typeof l.messages === 'number' ? { storage: l.storage, messages: l.messages } : undefined;
-  return limits ? { usage: { bytes: u.bytes, count: u.count }, limits } : { usage: { bytes: u.bytes, count: u.count } };
-}
-
-/** killAll ends every worker still running (the run is exiting). */
-export function killAll(children: Set<ChildProcess>): void {
-  for (const c of children) c.kill('SIGKILL');
+  const usage = { bytes: u.bytes, count: u.count };
+  return l && typeof l.storage === 'number' && typeof l.messages === 'number' ? { usage, limits: { storage: l.storage, messages: l.messages } } : { usage };
 }

@@ -12,7 +12,7 @@ import { lookupAccount } from '../privileges/accounts.js';
 import { expandGlob } from './glob.js';
 import { quotaFor } from './limits.js';
 import type { MailboxResult, MaildirJob } from './maildir-job.js';
-import { runInWorker, type Owner, type WorkerRun } from './maildir-worker.js';
+import type { Owner, WorkerPool } from './maildir-worker.js';
 import type { QuotaLimits } from './maildirsize.js';
 import { ownerOf } from './owner.js';
 
@@ -104,8 +104,9 @@ export const limitsFor = (config: Config, t: Target): QuotaLimits => quotaFor(co
 const idsOf = (a: Owner | undefined): Owner | undefined => (a ? { uid: a.uid, gid: a.gid } : undefined);
 const isRoot = (): boolean => process.geteuid?.() === 0;
 
-export interface MailboxContext extends WorkerRun {
+export interface MailboxContext {
   config: Config;
+  pool: WorkerPool;
   /** Each Maildir's time (--user-timeout): a worker still running then is ended and its user is an error line. */
   budgetMs: number;
 }
@@ -130,7 +131,7 @@ export async function visitMaildir(t: Target, op: MaildirJob['op'], ctx: Mailbox
     expectUid: owner?.uid,
     budgetMs: ctx.budgetMs,
   };
-  return runInWorker(job, owner, ctx.budgetMs, ctx);
+  return ctx.pool.run(job, owner, ctx.budgetMs);
 }
 
 const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;

@@ -9,7 +9,7 @@ import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { Deadline } from '../../deadline/deadline.js';
 import { parseDuration } from '../../config/units.js';
-import { killAll, type WorkerEntry } from '../../quota/maildir-worker.js';
+import { WorkerPool, type WorkerEntry } from '../../quota/maildir-worker.js';
 import { temp } from '../../outcome/outcome.js';
 import {
   buildRow,
@@ -26,7 +26,6 @@ import {
   type Measured,
 } from '../../quota/report.js';
 import { limitsFor, mapLimited, selectTargets, visitMaildir, type MailboxContext, type Selection } from '../../quota/users.js';
-import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { exitWithCode } from '../exit.js';
 
@@ -108,20 +107,21 @@ export async function startRun(cmd: string, args: SelectArgs, io: QuotaIo): Prom
   });
   // Every Maildir in flight listens on the deadline (its budget): more than Node's default 10.
   setMaxListeners(WORKERS * 4, deadline.signal);
-  const children = new Set<ChildProcess>();
-  // A hard stop exits while workers may still run: none outlives the run (each releases its lock on SIGTERM,
-  // but a worker stuck in a syscall only goes with SIGKILL).
-  process.on('exit', () => killAll(children));
   // The same mda entry script, run as `mda __quota-maildir-worker` (cli/main.ts).
   const entry: WorkerEntry = { execPath: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] };
+  const pool = new WorkerPool(entry, deadline, WORKERS);
+  // A hard stop exits while workers may still run: none outlives the run (each releases its lock on
+  // SIGTERM, but one stuck in a system call only goes with SIGKILL).
+  process.on('exit', () => pool.killAll());
   const onSignal = (sig: string): void => deadline.abort(temp('signal', `received ${sig}`));
   for (const s of SIGNALS) process.on(s, onSignal);
   const end = (): void => {
+    pool.close();
     for (const s of SIGNALS) process.off(s, onSignal);
     deadline.dispose();
   };
   const selection = await selectTargets(config, { users: args.user, globs: args.maildirGlob }, deadline, io.cwd);
-  const mailbox: MailboxContext = { config, deadline, entry, children, budgetMs };
+  const mailbox: MailboxContext = { config, pool, budgetMs };
   return { config, deadline, mailbox, workers: WORKERS, selection, fail, end };
 }
 
