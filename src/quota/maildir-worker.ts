@@ -121,7 +121,7 @@ export class WorkerPool {
     const budget = this.deadline.budget(budgetMs, 'the Maildir');
     const stop = (): void =>
       worker.stop(
-        this.deadline.signal.aborted ? `stopped (${reasonOf(this.deadline.signal)})` : `no result within ${Math.round(budgetMs / 1000)}s (--user-timeout); its worker was ended`,
+        this.deadline.signal.aborted ? `stopped (${reasonOf(this.deadline.signal)})` : `no result within ${budgetMs < 1000 ? `${budgetMs}ms` : `${Math.round(budgetMs / 1000)}s`} (--user-timeout); its worker was ended`,
         this.deadline,
       );
     budget.signal.addEventListener('abort', stop, { once: true });

@@ -77,6 +77,29 @@ describe('a FIFO as maildirsize (issue 10 #4)', () => {
   });
 });
 
+describe('each Maildir has its own time (issue 10 #4)', () => {
+  it('--user-timeout: a Maildir with no result in time is an error line for its user, and the command ends', async () => {
+    maildir('alice', 2);
+    maildir('bob', 1);
+    // 1 ms: no worker can even start in that time, so every Maildir runs out of it.
+    const r = await runCli(['quota', 'report', '--config', cfg, '--maildir-glob', glob(), '--user-timeout', '1ms', '--format', 'json'], { hardTimeoutMs: 30_000 });
+    expect(r.code).toBe(2);
+    const rows = JSON.parse(r.stdout) as JsonRow[];
+    expect(rows.map((x) => [x.user, x.messages])).toEqual([
+      ['alice', null],
+      ['bob', null],
+    ]);
+    expect(rows[0]!.status).toMatch(/^error: no result within 1ms \(--user-timeout\)/);
+    expect(r.stderr).toMatch(/^mda quota report: bob \(.*\): no result within 1ms/m);
+  });
+
+  it('a bad --user-timeout: exit 2 and one stderr line', async () => {
+    const r = await runCli(['quota', 'report', '--config', cfg, '--maildir-glob', glob(), '--user-timeout', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^mda quota report: --user-timeout: "soon" is not a duration/);
+  });
+});
+
 describe('SIGTERM during a slow report (issue 10 #4)', () => {
   it('ends the command without finishing the Maildir being counted: exit 2 and a "stopped" line', async () => {
     maildir('alice', 1);
