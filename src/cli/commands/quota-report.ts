@@ -5,12 +5,13 @@
  * Also owns the plumbing `quota recalc` shares: config, deadline, signals, output.
  */
 import { setMaxListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { Deadline } from '../../deadline/deadline.js';
 import { parseDuration } from '../../config/units.js';
-import { WorkerPool, type WorkerEntry } from '../../quota/maildir-worker.js';
+import { Deadline } from '../../deadline/deadline.js';
 import { temp } from '../../outcome/outcome.js';
+import { WorkerPool, type WorkerEntry } from '../../quota/maildir-worker.js';
 import {
   buildRow,
   exitStatus,
@@ -26,7 +27,6 @@ import {
   type Measured,
 } from '../../quota/report.js';
 import { limitsFor, mapLimited, selectTargets, visitMaildir, type MailboxContext, type Selection } from '../../quota/users.js';
-import { availableParallelism } from 'node:os';
 import { exitWithCode } from '../exit.js';
 
 export const describe = 'Report quota usage per user (cron: --over 90 prints only users at or over 90%, exit 1 if any)';
@@ -64,7 +64,7 @@ export interface SelectArgs {
 export interface QuotaRun {
   config: Config;
   deadline: Deadline;
-  /** What each Maildir's worker needs: the entry, the budget, the live workers. */
+  /** What each Maildir's job needs: the config, the worker pool, the per-Maildir budget. */
   mailbox: MailboxContext;
   /** Worker processes run at once. */
   workers: number;
@@ -77,7 +77,7 @@ export interface QuotaRun {
 
 /**
  * startRun loads the config, starts the one deadline (a signal aborts it, so
- * locks are released and the run ends with exit 2), and selects the Maildirs.
+ * the workers are ended and the run ends with exit 2), and selects the Maildirs.
  * undefined: the config is unusable (already reported).
  */
 export async function startRun(cmd: string, args: SelectArgs, io: QuotaIo): Promise<QuotaRun | undefined> {
