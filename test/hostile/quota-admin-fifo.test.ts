@@ -6,7 +6,7 @@
  * not pile up). Run `npm run build` first.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MDA, runCli, tempDir } from '../helpers/run-mda.js';
@@ -98,6 +98,80 @@ describe('each Maildir has its own time (issue 10 #4)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^mda quota report: --user-timeout: "soon" is not a duration/);
   });
+});
+
+/** stopWorkers SIGSTOPs every quota worker of `parent` as soon as it exists: a worker stuck in a system call. */
+function stopWorkers(parent: number): { count: () => number; end: () => void } {
+  let stopped = 0;
+  const seen = new Set<number>();
+  const poll = setInterval(() => {
+    for (const d of readdirSync('/proc')) {
+      const pid = Number(d);
+      if (!Number.isInteger(pid) || seen.has(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid !== parent || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('__quota-maildir-worker')) continue;
+        process.kill(pid, 'SIGSTOP');
+        seen.add(pid);
+        stopped++;
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }, 2);
+  return { count: () => stopped, end: () => clearInterval(poll) };
+}
+
+function spawnReport(args: string[]) {
+  const child = spawn(process.execPath, [MDA, 'quota', 'report', '--config', cfg, '--maildir-glob', glob(), '--format', 'json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const hard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(hard);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  return { child, done };
+}
+
+describe('a worker stuck in a system call (SIGSTOPped) (issue 10 #4)', () => {
+  it('is ended at --user-timeout: an error line for its user, and the command ends by itself', async () => {
+    maildir('alice', 1);
+    const { child, done } = spawnReport(['--user-timeout', '2s']);
+    const stopper = stopWorkers(child.pid!);
+    const r = await done;
+    stopper.end();
+    expect(stopper.count()).toBeGreaterThan(0);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(2);
+    const rows = JSON.parse(r.stdout) as JsonRow[];
+    expect(rows.map((x) => [x.user, x.messages])).toEqual([['alice', null]]);
+    expect(rows[0]!.status).toMatch(/^error: no result within 2s \(--user-timeout\)/);
+  }, 90_000);
+
+  it('SIGTERM ends the run even though the worker cannot run: exit 2 and a "stopped" line', async () => {
+    maildir('alice', 1);
+    const { child, done } = spawnReport([]);
+    const stopper = stopWorkers(child.pid!);
+    const term = setInterval(() => {
+      if (stopper.count() > 0) {
+        clearInterval(term);
+        child.kill('SIGTERM');
+      }
+    }, 5);
+    const r = await done;
+    clearInterval(term);
+    stopper.end();
+    expect(stopper.count()).toBeGreaterThan(0);
+    expect(r.signal).toBeNull(); // ended by itself, not by the test's SIGKILL
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/stopped \(received SIGTERM\)/);
+  }, 90_000);
 });
 
 describe('SIGTERM during a slow report (issue 10 #4)', () => {
