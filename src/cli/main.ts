@@ -10,6 +10,8 @@ import { temp } from '../outcome/outcome.js';
 import { configCheck, describe as configCheckDescribe } from './commands/config-check.js';
 import { quotaRecalc, describe as quotaRecalcDescribe } from './commands/quota-recalc.js';
 import { quotaReport, describe as quotaReportDescribe } from './commands/quota-report.js';
+import { quotaWorkerMain } from './commands/quota-worker.js';
+import { QUOTA_WORKER_ARG } from '../quota/maildir-worker.js';
 import { scannersCheck, describe as scannersCheckDescribe } from './commands/scanners-check.js';
 import { sieveCheck, describe as sieveCheckDescribe } from './commands/sieve-check.js';
 import { sieveTest, describe as sieveTestDescribe } from './commands/sieve-test.js';
@@ -46,6 +48,8 @@ function deliverOther(intent: Exclude<DeliverIntent, 'deliver' | 'admin'>, argv:
 }
 
 export async function main(argv: string[]): Promise<never> {
+  // A per-Maildir worker of `mda quota` (started by the command itself, as the Maildir's owner): no yargs.
+  if (argv[0] === QUOTA_WORKER_ARG && argv.length === 1) return quotaWorkerMain();
   const intent = deliverIntent(argv);
   if (intent === 'deliver') return deliverMain(argv.slice(1));
   if (intent !== 'admin') return deliverOther(intent, argv);
@@ -77,7 +81,7 @@ export async function main(argv: string[]): Promise<never> {
               .option('over', { type: 'string', describe: 'print only users at or over PERCENT of a limit; exit 1 if any' })
               .option('format', { choices: ['table', 'json', 'csv'] as const, default: 'table' as const, describe: 'output format' }),
           async (args) => {
-            code = await quotaReport({ config: args.config, user: args.user, maildirGlob: args.maildirGlob, over: args.over, format: args.format });
+            code = await quotaReport({ config: args.config, user: args.user, maildirGlob: args.maildirGlob, userTimeout: args.userTimeout, over: args.over, format: args.format });
           },
         )
         .command(
@@ -85,7 +89,7 @@ export async function main(argv: string[]): Promise<never> {
           quotaRecalcDescribe,
           (yy) => quotaSelection(yy),
           async (args) => {
-            code = await quotaRecalc({ config: args.config, user: args.user, maildirGlob: args.maildirGlob });
+            code = await quotaRecalc({ config: args.config, user: args.user, maildirGlob: args.maildirGlob, userTimeout: args.userTimeout });
           },
         )
         .demandCommand(1, 'name a quota subcommand: report, recalc'),
@@ -153,5 +157,6 @@ function quotaSelection<T>(y: Argv<T>) {
   return y
     .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' })
     .option('user', { type: 'string', array: true, describe: 'only these users (repeatable); an account without [users.NAME] is included' })
-    .option('maildir-glob', { type: 'string', array: true, describe: 'also every directory matching PATTERN, e.g. "/srv/mail/*/Maildir" (repeatable)' });
+    .option('maildir-glob', { type: 'string', array: true, describe: 'also every directory matching PATTERN, e.g. "/srv/mail/*/Maildir" (repeatable)' })
+    .option('user-timeout', { type: 'string', describe: 'time limit per Maildir, e.g. 30s; a Maildir still being read then is an error line (default 5m)' });
 }

@@ -36,6 +36,12 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Progress of an earlier, unfinished count of this Maildir: finished directories that did not change are reused. */
   state?: ScanState;
+  /**
+   * A symlinked new/ or cur/ is an error, never followed out of the Maildir (admin commands:
+   * a user's `cur -> /home/victim/Maildir/new` must not count the victim's mail). Deliveries
+   * run as the user and follow it, as Courier and Dovecot do.
+   */
+  refuseSymlinks?: boolean;
 }
 
 export interface Scan extends Usage {
@@ -58,7 +64,7 @@ const errnoIs = (err: unknown, ...codes: string[]): boolean =>
 export async function scanMaildir(maildir: string, opts: ScanOptions = {}): Promise<Scan> {
   const dirs = await messageDirs(maildir, opts.ignore ?? new Set());
   // All mtimes before any listing: a change after this point shows as a newer mtime.
-  const stats = await Promise.all(dirs.map((d) => dirStat(join(maildir, d))));
+  const stats = await Promise.all(dirs.map((d) => dirStat(maildir, d, opts.refuseSymlinks === true)));
   const maxMtimeMs = Math.max(0, ...stats.map((s) => s?.mtimeMs ?? 0));
   const prev = opts.state ?? {};
   const state: ScanState = {};
@@ -136,14 +142,15 @@ async function countDir(dir: string, from: DirSums, signal: AbortSignal | undefi
 }
 
 /** newestDirMtime is the newest mtime of all new/ and cur/ dirs now (0 if none). */
-export async function newestDirMtime(maildir: string, ignore: ReadonlySet<string> = new Set()): Promise<number> {
-  const stats = await Promise.all((await messageDirs(maildir, ignore)).map((d) => dirStat(join(maildir, d))));
+export async function newestDirMtime(maildir: string, ignore: ReadonlySet<string> = new Set(), refuseSymlinks = false): Promise<number> {
+  const stats = await Promise.all((await messageDirs(maildir, ignore)).map((d) => dirStat(maildir, d, refuseSymlinks)));
   return Math.max(0, ...stats.map((s) => s?.mtimeMs ?? 0));
 }
 
-async function dirStat(dir: string): Promise<{ ino: number; mtimeMs: number } | undefined> {
+async function dirStat(maildir: string, rel: string, refuseSymlinks: boolean): Promise<{ ino: number; mtimeMs: number } | undefined> {
   try {
-    const st = await stat(dir);
+    const st = await (refuseSymlinks ? lstat : stat)(join(maildir, rel));
+    if (st.isSymbolicLink()) throw new Error(`${rel} is a symlink; mda quota does not follow it out of the Maildir`);
     return { ino: st.ino, mtimeMs: st.mtimeMs };
   } catch (err) {
     if (errnoIs(err, 'ENOENT', 'ENOTDIR', 'ESTALE')) return undefined;

@@ -5,7 +5,8 @@
  * Must not: take locks itself (the caller's withRecalcLock does) or pick outcomes.
  */
 import { constants as C } from 'node:fs';
-import { fstat, fsync, open, read, rename, unlink, withFd, write, writeAll } from '../io/fs-async.js';
+import { fsync, open, rename, unlink, withFd, write, writeAll } from '../io/fs-async.js';
+import { NotRegularFileError, openUserFile, readFd } from '../io/user-file.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { escapeHost } from '../maildir/names.js';
@@ -78,6 +79,8 @@ export interface MaildirsizeHead {
   header: ReturnType<typeof headerDefinition>;
   size: number;
   mtimeMs: number;
+  /** Set when maildirsize is a FIFO, device, directory or socket (why, for an error line): not read. */
+  notRegular?: string;
 }
 
 /** readMaildirsize reads at most 5120 bytes of `<maildir>/maildirsize`; undefined when it does not exist. */
@@ -87,28 +90,23 @@ export function readMaildirsize(maildir: string): Promise<MaildirsizeHead | unde
 
 /** readHead reads at most 5120 bytes of the file; undefined when it does not exist. */
 async function readHead(path: string): Promise<MaildirsizeHead | undefined> {
-  let fd: number;
+  let opened: Awaited<ReturnType<typeof openUserFile>>;
   try {
-    fd = await open(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+    // O_NONBLOCK, then fstat: a FIFO or device the user put there is refused, and the open did not block.
+    opened = await openUserFile(path, { noFollow: true });
   } catch (err) {
     if (errnoIs(err, 'ENOENT')) return undefined;
     // A symlink is never followed; rebuilding renames a real file over it.
     if (errnoIs(err, 'ELOOP')) return { parsed: { corrupt: 'maildirsize is a symlink' }, header: undefined, size: 0, mtimeMs: 0 };
+    if (err instanceof NotRegularFileError) {
+      return { parsed: { corrupt: 'maildirsize is not a regular file' }, header: undefined, size: 0, mtimeMs: 0, notRegular: err.message };
+    }
     throw err;
   }
+  const { fd, st } = opened;
   return withFd(fd, async () => {
-    const st = await fstat(fd);
-    // A FIFO or device the user put there is not read (and the open did not block: O_NONBLOCK).
-    if (!st.isFile()) return { parsed: { corrupt: 'maildirsize is not a regular file' }, header: undefined, size: 0, mtimeMs: 0 };
-    const buf = Buffer.alloc(MAILDIRSIZE_READ_LIMIT);
-    let got = 0;
-    while (got < buf.length) {
-      const n = await read(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    const text = buf.subarray(0, got);
-    return { parsed: parseMaildirsize(text), header: headerDefinition(text), size: Math.max(st.size, got), mtimeMs: st.mtimeMs };
+    const text = await readFd(fd, MAILDIRSIZE_READ_LIMIT);
+    return { parsed: parseMaildirsize(text), header: headerDefinition(text), size: Math.max(st.size, text.length), mtimeMs: st.mtimeMs };
   });
 }
 
@@ -120,10 +118,10 @@ async function readHead(path: string): Promise<MaildirsizeHead | undefined> {
  * IMAP expunge raced us), count what changed once more and keep that result:
  * the quota is approximate by design (Courier docheckquota, Dovecot maildirsize_recalculate).
  */
-export async function recalculate(maildir: string, definition: QuotaLimits | string, opts: Pick<ScanOptions, 'ignore'> = {}): Promise<Usage> {
+export async function recalculate(maildir: string, definition: QuotaLimits | string, opts: Pick<ScanOptions, 'ignore' | 'refuseSymlinks'> = {}): Promise<Usage> {
   let scan = await scanMaildir(maildir, opts);
   await writeMaildirsize(maildir, formatMaildirsize(definition, scan.bytes, scan.count));
-  if ((await newestDirMtime(maildir, opts.ignore)) > scan.maxMtimeMs) {
+  if ((await newestDirMtime(maildir, opts.ignore, opts.refuseSymlinks)) > scan.maxMtimeMs) {
     scan = await scanMaildir(maildir, { ...opts, state: scan.state });
     await writeMaildirsize(maildir, formatMaildirsize(definition, scan.bytes, scan.count));
   }

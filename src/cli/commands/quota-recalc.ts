@@ -5,7 +5,7 @@
  * Must not: print a report (quota-report.ts) or touch messages.
  */
 import { EXIT_ERROR, EXIT_OK, printable } from '../../quota/report.js';
-import { CONCURRENCY, mapLimited, rebuild, type MailboxResult } from '../../quota/users.js';
+import { mapLimited, visitMaildir, type MailboxResult } from '../../quota/users.js';
 import { processIo, startRun, stoppedLine, type QuotaIo, type SelectArgs } from './quota-report.js';
 
 export const describe = 'Rebuild maildirsize from the Maildir folders (under the recalc lock) and print "user bytes messages"';
@@ -36,8 +36,8 @@ export async function quotaRecalc(args: SelectArgs, io: QuotaIo = processIo()): 
       // process.stdout is synchronous for files, pipes and terminals on Linux: nothing to await before exit.
       if (text) io.out.write(text);
     };
-    const done = await mapLimited(targets, CONCURRENCY, run.deadline.signal, (t) => rebuild(t, run), (i, r) => {
-      results[i] = r;
+    const done = await mapLimited(targets, run.workers, run.deadline.signal, (t) => visitMaildir(t, 'rebuild', run.mailbox), (i, r) => {
+      results[i] = 'missing' in r ? { error: `Maildir ${targets[i]!.maildir} does not exist` } : r;
       flush();
     });
     flush(true);

@@ -5,11 +5,13 @@
  * Also owns the plumbing `quota recalc` shares: config, deadline, signals, output.
  */
 import { setMaxListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
+import { parseDuration } from '../../config/units.js';
 import { Deadline } from '../../deadline/deadline.js';
-import { LockHolder } from '../../locks/holder.js';
 import { temp } from '../../outcome/outcome.js';
+import { WorkerPool, type WorkerEntry } from '../../quota/maildir-worker.js';
 import {
   buildRow,
   exitStatus,
@@ -24,7 +26,7 @@ import {
   type Format,
   type Measured,
 } from '../../quota/report.js';
-import { CONCURRENCY, limitsFor, mapLimited, selectTargets, usageOf, type Selection } from '../../quota/users.js';
+import { limitsFor, mapLimited, selectTargets, visitMaildir, type MailboxContext, type Selection } from '../../quota/users.js';
 import { exitWithCode } from '../exit.js';
 
 export const describe = 'Report quota usage per user (cron: --over 90 prints only users at or over 90%, exit 1 if any)';
@@ -40,21 +42,32 @@ export const processIo = (): QuotaIo => ({ out: process.stdout, err: process.std
 
 /** A quota run may take this long (500,000 files take seconds); then it stops and exits 2. */
 export const QUOTA_DEADLINE_MS = 30 * 60_000;
-/** After the deadline or a signal, unfinished Maildirs get this long before the process is ended. */
+/** After the deadline or a signal, workers get this long to end before the process is ended. */
 const GRACE_MS = 5_000;
+/** Each Maildir's time by default (--user-timeout): far more than the largest Maildir needs. */
+export const USER_TIMEOUT_DEFAULT = '5m';
+/**
+ * Worker processes at once: each is a Node process (tens of MB, ~50 ms to start), so a few per
+ * core; enough to overlap one user's slow disk with the others.
+ */
+const WORKERS = Math.max(2, Math.min(8, availableParallelism() * 2));
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 export interface SelectArgs {
   config?: string;
   user?: string[];
   maildirGlob?: string[];
+  /** Each Maildir's time limit, e.g. "30s" (default 5m). */
+  userTimeout?: string;
 }
 
 export interface QuotaRun {
   config: Config;
   deadline: Deadline;
-  /** Locks held by the run: released by the exit hook however the process ends. */
-  locks: LockHolder;
+  /** What each Maildir's job needs: the config, the worker pool, the per-Maildir budget. */
+  mailbox: MailboxContext;
+  /** Worker processes run at once. */
+  workers: number;
   selection: Selection;
   /** Writes one `mda quota <cmd>: ...` line to stderr. */
   fail(line: string): void;
@@ -64,11 +77,19 @@ export interface QuotaRun {
 
 /**
  * startRun loads the config, starts the one deadline (a signal aborts it, so
- * locks are released and the run ends with exit 2), and selects the Maildirs.
+ * the workers are ended and the run ends with exit 2), and selects the Maildirs.
  * undefined: the config is unusable (already reported).
  */
 export async function startRun(cmd: string, args: SelectArgs, io: QuotaIo): Promise<QuotaRun | undefined> {
   const fail = (line: string): void => void io.err.write(`mda quota ${cmd}: ${printable(line)}\n`);
+  let budgetMs: number;
+  try {
+    budgetMs = parseDuration(args.userTimeout ?? USER_TIMEOUT_DEFAULT);
+    if (budgetMs <= 0 || budgetMs > QUOTA_DEADLINE_MS) throw new Error(`must be more than 0 and at most ${QUOTA_DEADLINE_MS / 60_000}m`);
+  } catch (err) {
+    fail(`--user-timeout: ${(err as Error).message}`);
+    return undefined;
+  }
   let config: Config;
   try {
     config = loadConfig(findConfigPath(args.config, io.env));
@@ -84,18 +105,24 @@ export async function startRun(cmd: string, args: SelectArgs, io: QuotaIo): Prom
       exitWithCode(EXIT_ERROR);
     },
   });
-  // Every Maildir in flight listens on the deadline (lock budgets, waits): more than Node's default 10.
-  setMaxListeners(CONCURRENCY * 4, deadline.signal);
-  const locks = new LockHolder();
-  process.on('exit', () => locks.releaseSync());
+  // Every Maildir in flight listens on the deadline (its budget): more than Node's default 10.
+  setMaxListeners(WORKERS * 4, deadline.signal);
+  // The same mda entry script, run as `mda __quota-maildir-worker` (cli/main.ts).
+  const entry: WorkerEntry = { execPath: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] };
+  const pool = new WorkerPool(entry, deadline, WORKERS);
+  // A hard stop exits while workers may still run: none outlives the run (each releases its lock on
+  // SIGTERM, but one stuck in a system call only goes with SIGKILL).
+  process.on('exit', () => pool.killAll());
   const onSignal = (sig: string): void => deadline.abort(temp('signal', `received ${sig}`));
   for (const s of SIGNALS) process.on(s, onSignal);
   const end = (): void => {
+    pool.close();
     for (const s of SIGNALS) process.off(s, onSignal);
     deadline.dispose();
   };
   const selection = await selectTargets(config, { users: args.user, globs: args.maildirGlob }, deadline, io.cwd);
-  return { config, deadline, locks, selection, fail, end };
+  const mailbox: MailboxContext = { config, pool, budgetMs };
+  return { config, deadline, mailbox, workers: WORKERS, selection, fail, end };
 }
 
 /** stoppedLine: why a run ended early and how much was left out, or undefined. */
@@ -128,7 +155,7 @@ export async function quotaReport(args: QuotaReportArgs, io: QuotaIo = processIo
     const { targets, errors } = run.selection;
     const progress = showProgress(io.err.isTTY === true, targets.length);
     let done = 0;
-    const results = await mapLimited(targets, CONCURRENCY, run.deadline.signal, (t) => usageOf(t, run), () => {
+    const results = await mapLimited(targets, run.workers, run.deadline.signal, (t) => visitMaildir(t, 'usage', run.mailbox), () => {
       done++;
       if (progress) io.err.write(progressUpdate(done, targets.length));
     });
