@@ -22,6 +22,13 @@ const IMPORTS = process.env.BENCH_IMPORTS
   ? process.env.BENCH_IMPORTS.split(',').filter(Boolean)
   : [DELIVER_ENTRIES.find((p) => existsSync(join(ROOT, p))) ?? DELIVER_ENTRIES[0]];
 
+/**
+ * BENCH_BASELINE=/path/to/another/checkout (built): that tree's `bin/mda deliver` joins the same
+ * round-robin, so "start-up got no worse" is one side-by-side ratio instead of two runs on a
+ * machine whose load changes between them.
+ */
+const BASELINE = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
+
 export const description = 'start-up + delivery of one ~2 KB message, mda vs node -e 0, procmail, maildrop, dovecot-lda';
 
 /** A per-case directory holding its Maildir (pre-created: the steady state of a real mailbox). */
@@ -35,11 +42,11 @@ function nodeFloor(msg, root) {
   return { name: 'node -e 0', cmd: NODE, args: ['-e', '0'], stdin: msg, env: postfixEnv(root), required: true };
 }
 
-function mda(msg, root, name, { shebang = false, config } = {}) {
+function mda(msg, root, name, { shebang = false, config, tree = ROOT } = {}) {
   const { dir, maildir } = caseDir(root, name.replace(/\W+/g, '_'));
   const extra = config ? ['--config', config] : [];
   const argv = ['deliver', '--maildir', maildir, ...extra];
-  const [cmd, args] = shebang ? [join(ROOT, 'bin/mda'), argv] : [NODE, [join(ROOT, 'bin/mda'), ...argv]];
+  const [cmd, args] = shebang ? [join(tree, 'bin/mda'), argv] : [NODE, [join(tree, 'bin/mda'), ...argv]];
   return { name, cmd, args, stdin: msg, env: postfixEnv(dir), required: true, ...deliveredOne(maildir) };
 }
 
@@ -137,7 +144,8 @@ export async function run({ runs, warmups }) {
 
   const floor = nodeFloor(msg, root);
   const mdaMain = mda(msg, root, 'mda (node bin/mda)');
-  const tools = [floor, mdaMain, procmail(msg, root), maildrop(msg, root), dovecot(msg, root)];
+  const baseline = BASELINE && mda(msg, root, `mda at BENCH_BASELINE`, { tree: BASELINE });
+  const tools = [floor, mdaMain, ...(baseline ? [baseline] : []), procmail(msg, root), maildrop(msg, root), dovecot(msg, root)];
   const breakdown = [
     ...IMPORTS.map((m) => importCase(msg, root, m)),
     mda(msg, root, 'mda via shebang (bin/mda)', { shebang: true }),
@@ -189,5 +197,6 @@ export async function run({ runs, warmups }) {
 
   const r = m(mdaMain) / base; // the headline: medians of `node bin/mda deliver` and `node -e 0`
   console.log(`\nmda/node ratio: ${r.toFixed(2)} (target <= ${TARGET.toFixed(2)})${r <= TARGET ? '' : '  -- target missed'}`);
+  if (baseline) console.log(`mda/baseline ratio: ${(m(mdaMain) / m(baseline)).toFixed(2)} (baseline ${BASELINE}: ${(m(baseline) / base).toFixed(2)} x node -e 0)`);
   return { ok: true };
 }
