@@ -40,10 +40,10 @@ export function parseCommand(line: string): LmtpCommand {
   // RFC 5321 §4.5.3.1.10: "500 Line too long"; RFC 3463 5.5.2 syntax error
   if (Buffer.byteLength(line) > MAX_COMMAND_LINE) return error(500, '5.5.2', 'Line too long');
   // Trailing white space (and a stray CR) is noise some clients add, never meaning.
-  const text = line.replace(/[\s]+$/, '');
+  const text = line.trimEnd();
   const sp = text.search(/\s/);
   const verb = (sp < 0 ? text : text.slice(0, sp)).toUpperCase();
-  const arg = sp < 0 ? '' : text.slice(sp).replace(/^\s+/, '');
+  const arg = sp < 0 ? '' : text.slice(sp).trimStart();
   switch (verb) {
     case 'LHLO':
       // RFC 2033 §4.1 / RFC 5321 §4.1.1.1: the client's domain or address literal, one token.
