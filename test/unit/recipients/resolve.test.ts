@@ -12,10 +12,10 @@ const accounts: Record<string, Account> = {
   root,
 };
 
-function config(users: Record<string, UserConfig>, over: Partial<Config['recipients']> = {}): Config {
+function config(users: Record<string, UserConfig>, over: { domains?: readonly string[]; delimiter?: string } = {}): Config {
   const c = defaultConfig();
   c.users = Object.assign(Object.create(null) as Record<string, UserConfig>, users);
-  c.recipients = { ...c.recipients, ...over };
+  c.recipients = { domains: [...(over.domains ?? c.recipients.domains)], delimiter: over.delimiter ?? c.recipients.delimiter };
   return c;
 }
 
