@@ -29,7 +29,7 @@ export type RcptQuotaVerdict =
       from: Exclude<LimitsSource, 'none'>;
       detail: string;
       /** [quota] over_quota's outcome (quota/policy.ts): for logs and toLmtpReply. */
-      outcome: Outcome;
+      outcome: Extract<Outcome, { kind: 'temp' | 'reject' }>;
       /** 552 5.2.2 (bounce) or 452 4.2.2 (defer). */
       reply: RcptReply;
     };
@@ -68,7 +68,7 @@ export function rcptQuotaDecision(f: RcptQuotaFacts): RcptQuotaVerdict {
   if (reason !== undefined || 'corrupt' in head.parsed) return ok(`left to the commit: ${reason ?? 'corrupt'}`);
   const check = checkQuota(head.parsed, inForce.limits, incoming.grace, incoming.bytes, 1);
   if (!check.over) return ok('fits');
-  const outcome = overQuotaOutcome(f.quota.overQuota, check.detail);
+  const outcome = overQuotaOutcome(f.quota.overQuota, check.detail) as Extract<Outcome, { kind: 'temp' | 'reject' }>;
   return {
     verdict: 'over', limit: check.what, from: inForce.from, detail: check.detail, outcome,
     reply: rcptReply(outcome.kind === 'temp' ? 'over-defer' : 'over-bounce'),

@@ -10,6 +10,7 @@
  * matchAddress and decideRecipient are pure; resolveAddress adds the account
  * lookup. Must not: read the message, a Maildir or any directory.
  */
+import { reject, temp, type Outcome } from '../outcome/outcome.js';
 import type { Account, AccountLookup } from '../privileges/accounts.js';
 import { findAccount, runningAccount } from '../privileges/accounts.js';
 import { planRecipient } from '../pipeline/recipient.js';
@@ -33,6 +34,13 @@ export type RcptResolution =
     }
   | { kind: 'unknown'; why: string }
   | { kind: 'temp'; why: string };
+
+/** A refusal as an Outcome (toLmtpReply's input): unknown → reject unknown-user (5.1.1), temp → temp system (4.3.0). */
+export type RcptRefusalOutcome = Extract<Outcome, { kind: 'temp' | 'reject' }>;
+
+export function refusalOutcome(r: Exclude<RcptResolution, { kind: 'user' }>): RcptRefusalOutcome {
+  return (r.kind === 'unknown' ? reject('unknown-user', r.why) : temp('system', r.why)) as RcptRefusalOutcome;
+}
 
 /** What a lookup needs beyond the address: whose rights deliveries run with, and the account database. */
 export interface AccountSource {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, type Config, type UserConfig } from '../../../src/config/schema.js';
 import type { Account, AccountLookup } from '../../../src/privileges/accounts.js';
-import { resolveAddress, type AccountSource } from '../../../src/recipients/resolve.js';
+import { refusalOutcome, resolveAddress, type AccountSource } from '../../../src/recipients/resolve.js';
 import { recipientRules } from '../../../src/recipients/rules.js';
 
 const root: Account = { name: 'root', uid: 0, gid: 0, home: '/root' };
@@ -102,5 +102,14 @@ describe('resolveAddress (issue 11 order: [users."addr"], then [users.NAME] or t
     const c = config({ alice: { maildir: '~/mail/%u' } });
     const r = await resolveAddress('alice@example.com', recipientRules(c, { virtualOnly: false }), source(root));
     expect(r).toMatchObject({ kind: 'user', maildir: '/home/alice/mail/alice', uid: 1001 });
+  });
+});
+
+describe('refusalOutcome', () => {
+  it.each([
+    [{ kind: 'unknown', why: 'no such user: x' }, { kind: 'reject', cause: 'unknown-user' }],
+    [{ kind: 'temp', why: 'ldap down' }, { kind: 'temp', cause: 'system' }],
+  ] as const)('RFC 3463: %j → %j (5.1.1 / 4.3.0 through toLmtpReply)', (r, want) => {
+    expect(refusalOutcome(r)).toMatchObject({ ...want, detail: r.why });
   });
 });
