@@ -69,6 +69,8 @@ export interface Config {
     /** The sendmail(1) program for Sieve redirects and vacation replies (argv[0]; never run through a shell). */
     sendmail: string;
   };
+  /** Who an envelope address is (`[delivery] domains`, `recipient_delimiter`): src/recipients/. */
+  recipients: RecipientSettings;
   quota: QuotaSettings & {
     overQuota: OverQuota;
     /** Folders whose messages do not count (`[quota] ignore_folders`, e.g. "Trash"); none by default, as Dovecot. */
@@ -99,6 +101,14 @@ export interface Config {
   /** Virus handling: quarantine to a folder, discard (exit 0, logged), or deliver marked. */
   virus: { action: 'quarantine' | 'discard' | 'deliver'; folder: string };
   sieve: SieveSettings;
+}
+
+/** The `[delivery]` keys the RCPT-time recipient lookup reads (LMTP, policy). */
+export interface RecipientSettings {
+  /** Domains whose addresses are looked up by local part; empty = every domain is local. Normalized (lowercase, A-labels). */
+  domains: string[];
+  /** Characters that start an address extension (Postfix recipient_delimiter); '' = none. */
+  delimiter: string;
 }
 
 /** `[sieve]`: the scripts run for every delivery and the limits they run under. */
@@ -151,6 +161,7 @@ export function defaultConfig(): Config {
       autocreateFolders: true,
       sendmail: '/usr/sbin/sendmail',
     },
+    recipients: { domains: [], delimiter: '+' },
     quota: { storage: 0, messages: 0, grace: 0, overQuota: 'bounce', ignoreFolders: [] },
     locks: { timeoutMs: 10_000, staleMs: 60_000 },
     log: { target: { kind: 'syslog' } },

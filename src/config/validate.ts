@@ -9,6 +9,7 @@ import { mailboxDir } from '../sieve/mailbox-name.js';
 import { defaultConfig, type Config, type LogTarget, type OverQuota, type QuotaSettings, type UserConfig } from './schema.js';
 import { checkKnown, count, duration, durationIn, show, size, table, typeName, type Fail, type Path, type Table } from './fields.js';
 import { keyLine, tomlKey } from './key-lines.js';
+import { DELIVERY_RECIPIENT_KEYS, validateRecipients } from './validate-recipients.js';
 import { validateScanners } from './validate-scanners.js';
 import { DELIVERY_SIEVE_KEYS, validateSieve } from './validate-sieve.js';
 
@@ -37,7 +38,7 @@ const MIN_LOCK_STALE_MS = 1_000;
 
 const KNOWN = {
   top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus', 'sieve'],
-  delivery: ['maildir', 'deadline', 'max_message_size', ...DELIVERY_SIEVE_KEYS],
+  delivery: ['maildir', 'deadline', 'max_message_size', ...DELIVERY_SIEVE_KEYS, ...DELIVERY_RECIPIENT_KEYS],
   quota: ['storage', 'messages', 'grace', 'over_quota', 'ignore_folders'],
   userQuota: ['storage', 'messages', 'grace'],
   locks: ['timeout', 'stale'],
@@ -94,6 +95,7 @@ export function validateConfig(
     // After [delivery]: a filter's max_size defaults to max_message_size.
     validateScanners(top, config, fail);
     validateSieve(top, config, fail);
+    validateRecipients(top, config, fail);
   }
   // Report in file order: that is the order an admin will fix them in.
   errors.sort((a, b) => a.line - b.line);

@@ -79,6 +79,8 @@ export interface MaildirsizeHead {
   header: ReturnType<typeof headerDefinition>;
   size: number;
   mtimeMs: number;
+  /** The file's owner, when it was read (the RCPT check reads only its recipient's own file). */
+  uid?: number;
   /** Set when maildirsize is a FIFO, device, directory or socket (why, for an error line): not read. */
   notRegular?: string;
 }
@@ -106,7 +108,7 @@ async function readHead(path: string): Promise<MaildirsizeHead | undefined> {
   const { fd, st } = opened;
   return withFd(fd, async () => {
     const text = await readFd(fd, MAILDIRSIZE_READ_LIMIT);
-    return { parsed: parseMaildirsize(text), header: headerDefinition(text), size: Math.max(st.size, text.length), mtimeMs: st.mtimeMs };
+    return { parsed: parseMaildirsize(text), header: headerDefinition(text), size: Math.max(st.size, text.length), mtimeMs: st.mtimeMs, uid: st.uid };
   });
 }
 

@@ -88,7 +88,7 @@ maildir = "~/Mail"
     const err = configErrorOf(path);
     expect(err.name).toBe('ConfigError');
     expect(err.message.split('\n')).toEqual([
-      `${path}:2: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail)`,
+      `${path}:2: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`,
       expect.stringMatching(new RegExp(`^${path}:3: delivery\\.deadline: must be between 1s and 900s`)),
       expect.stringMatching(new RegExp(`^${path}:6: log\\.target: a log file must be an absolute path`)),
     ]);

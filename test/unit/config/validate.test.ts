@@ -196,12 +196,12 @@ describe('validateConfig: one error each, with line and key', () => {
     // unknown tables and keys, at every level
     ['foo = 1', `${FILE}:1: foo: unknown key (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve)`],
     ['\n[deliver]', `${FILE}:2: deliver: unknown table (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve)`],
-    ['[delivery]\n\ndeadlin = "30s"', `${FILE}:3: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail)`],
-    ['[delivery.sub]', `${FILE}:1: delivery.sub: unknown table (known: maildir, deadline, max_message_size, autocreate_folders, sendmail)`],
+    ['[delivery]\n\ndeadlin = "30s"', `${FILE}:3: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`],
+    ['[delivery.sub]', `${FILE}:1: delivery.sub: unknown table (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`],
     ['[log]\nlevel = "debug"', `${FILE}:2: log.level: unknown key (known: target)`],
     ['[users.alice]\nmaildir = "/a"\nhome = "/h"', `${FILE}:3: users.alice.home: unknown key (known: maildir, quota)`],
     ['[users."bob smith"]\nquota = 1', `${FILE}:2: users."bob smith".quota: must be a table, got an integer`],
-    ['delivery.deadlin = 30', `${FILE}:1: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail)`],
+    ['delivery.deadlin = 30', `${FILE}:1: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`],
     // wrong shapes
     ['delivery = 5', `${FILE}:1: delivery: must be a table, got an integer`],
     ['log = "syslog"', `${FILE}:1: log: must be a table, got a string`],
