@@ -2,13 +2,14 @@
  * Turns a parsed TOML document into a Config, or into every problem with it
  * (file, line, dotted key, message), so an admin fixes them all in one pass.
  * Owns the config file's keys and their rules (the scanning tables are
- * validate-scanners.ts's, [sieve] validate-sieve.ts's; value readers are fields.ts). Must not: read files or
+ * validate-scanners.ts's, [sieve] validate-sieve.ts's, [lmtp] validate-lmtp.ts's; value readers are fields.ts). Must not: read files or
  * import the TOML parser (load.ts does both, lazily). Pure: no I/O.
  */
 import { mailboxDir } from '../sieve/mailbox-name.js';
 import { defaultConfig, type Config, type LogTarget, type OverQuota, type QuotaSettings, type UserConfig } from './schema.js';
 import { checkKnown, count, duration, durationIn, show, size, table, typeName, type Fail, type Path, type Table } from './fields.js';
 import { keyLine, tomlKey } from './key-lines.js';
+import { validateLmtp } from './validate-lmtp.js';
 import { validateScanners } from './validate-scanners.js';
 import { DELIVERY_SIEVE_KEYS, validateSieve } from './validate-sieve.js';
 
@@ -36,7 +37,7 @@ const MAX_LOCK_TIMEOUT_MS = 600_000;
 const MIN_LOCK_STALE_MS = 1_000;
 
 const KNOWN = {
-  top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus', 'sieve'],
+  top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus', 'sieve', 'lmtp'],
   delivery: ['maildir', 'deadline', 'max_message_size', ...DELIVERY_SIEVE_KEYS],
   quota: ['storage', 'messages', 'grace', 'over_quota', 'ignore_folders'],
   userQuota: ['storage', 'messages', 'grace'],
@@ -94,6 +95,7 @@ export function validateConfig(
     // After [delivery]: a filter's max_size defaults to max_message_size.
     validateScanners(top, config, fail);
     validateSieve(top, config, fail);
+    validateLmtp(top, config, fail);
   }
   // Report in file order: that is the order an admin will fix them in.
   errors.sort((a, b) => a.line - b.line);
