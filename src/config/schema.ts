@@ -101,6 +101,45 @@ export interface Config {
   /** Virus handling: quarantine to a folder, discard (exit 0, logged), or deliver marked. */
   virus: { action: 'quarantine' | 'discard' | 'deliver'; folder: string };
   sieve: SieveSettings;
+  lmtp: LmtpSettings;
+}
+
+/** `[lmtp]`: the long-running server (`mda lmtp`); validate-lmtp.ts reads it. */
+export interface LmtpSettings {
+  /** Run as this user once the sockets are open ('' = stay as started; as root: system-users mode). */
+  user: string;
+  /** Connections served at once; one more gets the busy line and is closed. */
+  maxConnections: number;
+  /** Recipients accepted per transaction; more get 452 4.5.3 (RFC 5321 §4.5.3.1.10). */
+  maxRecipients: number;
+  /** A connection silent this long (while mda waits for it) is told so and closed, in ms. */
+  idleTimeoutMs: number;
+  /** How long in-flight transactions may still take after SIGTERM/SIGINT, in ms. */
+  shutdownGraceMs: number;
+  /** Permission bits of unix sockets (socket_mode, octal in the file). */
+  socketMode: number;
+  /** Owner / group of unix sockets ('' = whoever started mda). */
+  socketOwner: string;
+  socketGroup: string;
+  /** Longest command line, in octets with its line end. */
+  maxLineLength: number;
+}
+
+export function defaultLmtpSettings(): LmtpSettings {
+  return {
+    user: '',
+    maxConnections: 100,
+    // RFC 5321 §4.5.3.1.8: a server MUST buffer at least 100 recipients per transaction.
+    maxRecipients: 100,
+    idleTimeoutMs: 300_000, // RFC 5321 §4.5.3.2.7: the server timeout SHOULD be at least 5 minutes
+    shutdownGraceMs: 30_000, // below systemd's default TimeoutStopSec (90s), which ends in SIGKILL
+    socketMode: 0o660,
+    socketOwner: '',
+    socketGroup: '',
+    // RFC 5321 §4.5.3.1.4 sets 512 octets for a command line and lets extensions add to it;
+    // MAIL/RCPT parameters (SIZE, BODY, ORCPT as xtext, SMTPUTF8) fit many times over in 4096.
+    maxLineLength: 4096,
+  };
 }
 
 /** The `[delivery]` keys the RCPT-time recipient lookup reads (LMTP, policy). */
@@ -171,6 +210,7 @@ export function defaultConfig(): Config {
     spam: { folder: '' },
     virus: { action: 'quarantine', folder: 'Quarantine' },
     sieve: defaultSieveSettings(),
+    lmtp: defaultLmtpSettings(),
   };
 }
 

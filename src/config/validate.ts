@@ -2,7 +2,7 @@
  * Turns a parsed TOML document into a Config, or into every problem with it
  * (file, line, dotted key, message), so an admin fixes them all in one pass.
  * Owns the config file's keys and their rules (the scanning tables are
- * validate-scanners.ts's, [sieve] validate-sieve.ts's; value readers are fields.ts). Must not: read files or
+ * validate-scanners.ts's, [sieve] validate-sieve.ts's, [lmtp] validate-lmtp.ts's; value readers are fields.ts). Must not: read files or
  * import the TOML parser (load.ts does both, lazily). Pure: no I/O.
  */
 import { mailboxDir } from '../sieve/mailbox-name.js';
@@ -10,6 +10,7 @@ import { defaultConfig, type Config, type LogTarget, type OverQuota, type QuotaS
 import { checkKnown, count, duration, durationIn, show, size, table, typeName, type Fail, type Path, type Table } from './fields.js';
 import { keyLine, tomlKey } from './key-lines.js';
 import { DELIVERY_RECIPIENT_KEYS, validateRecipients } from './validate-recipients.js';
+import { validateLmtp } from './validate-lmtp.js';
 import { validateScanners } from './validate-scanners.js';
 import { DELIVERY_SIEVE_KEYS, validateSieve } from './validate-sieve.js';
 
@@ -37,7 +38,7 @@ const MAX_LOCK_TIMEOUT_MS = 600_000;
 const MIN_LOCK_STALE_MS = 1_000;
 
 const KNOWN = {
-  top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus', 'sieve'],
+  top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus', 'sieve', 'lmtp'],
   delivery: ['maildir', 'deadline', 'max_message_size', ...DELIVERY_SIEVE_KEYS, ...DELIVERY_RECIPIENT_KEYS],
   quota: ['storage', 'messages', 'grace', 'over_quota', 'ignore_folders'],
   userQuota: ['storage', 'messages', 'grace'],
@@ -96,6 +97,7 @@ export function validateConfig(
     validateScanners(top, config, fail);
     validateSieve(top, config, fail);
     validateRecipients(top, config, fail);
+    validateLmtp(top, config, fail);
   }
   // Report in file order: that is the order an admin will fix them in.
   errors.sort((a, b) => a.line - b.line);

@@ -34,7 +34,19 @@ const isRegularFile = (fd: number): boolean => {
   }
 };
 
-export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG_SOCKET): Logger {
+/**
+ * For a long-running server (`mda lmtp`): the per-process line cap is a cap on a runaway
+ * delivery, not on a server's life, and stderr lines cannot wait for a DSN line that never comes.
+ */
+export interface LoggerOptions {
+  /** Lines written at most in this process (default MAX_LINES). */
+  maxLines?: number;
+  /** stderr target: write each line at once instead of holding them until flush(). */
+  stderrNow?: boolean;
+}
+
+export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG_SOCKET, options: LoggerOptions = {}): Logger {
+  const maxLines = options.maxLines ?? MAX_LINES;
   let lines = 0;
   let dropped = 0;
   let pending = 0;
@@ -53,7 +65,12 @@ export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG
       break;
     case 'stderr':
       // Held until flush(): in deliver mode the DSN line must be the first output.
-      sink = (_s, msg) => void held.push(`${tag}: ${msg}\n`);
+      sink = options.stderrNow
+        ? (_s, msg) => {
+            started();
+            write(2, `${tag}: ${msg}\n`, (err) => ended(!err));
+          }
+        : (_s, msg) => void held.push(`${tag}: ${msg}\n`);
       break;
     case 'file': {
       // Opened now, before privileges are dropped, so a root-owned log works; never through a
@@ -93,7 +110,7 @@ export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG
     }
   }
   const emit = (severity: number, msg: string) => {
-    if (lines >= MAX_LINES) return void dropped++;
+    if (lines >= maxLines) return void dropped++;
     lines++;
     sink(severity, msg);
   };
