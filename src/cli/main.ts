@@ -8,7 +8,8 @@
 import yargs, { type Argv } from 'yargs';
 import { temp } from '../outcome/outcome.js';
 import { configCheck, describe as configCheckDescribe } from './commands/config-check.js';
-import { lmtpServe, describe as lmtpDescribe } from './commands/lmtp.js';
+import { UID_WORKER_ARG, lmtpServe, describe as lmtpDescribe } from './commands/lmtp.js';
+import { runUidWorker } from '../session/uid-worker-main.js';
 import { quotaRecalc, describe as quotaRecalcDescribe } from './commands/quota-recalc.js';
 import { quotaReport, describe as quotaReportDescribe } from './commands/quota-report.js';
 import { quotaWorkerMain } from './commands/quota-worker.js';
@@ -51,6 +52,11 @@ function deliverOther(intent: Exclude<DeliverIntent, 'deliver' | 'admin'>, argv:
 export async function main(argv: string[]): Promise<never> {
   // A per-Maildir worker of `mda quota` (started by the command itself, as the Maildir's owner): no yargs.
   if (argv[0] === QUOTA_WORKER_ARG && argv.length === 1) return quotaWorkerMain();
+  // A per-uid delivery worker of `mda lmtp` (system-users mode): serves its IPC channel until the server leaves.
+  if (argv[0] === UID_WORKER_ARG && argv.length === 1) {
+    runUidWorker();
+    return new Promise<never>(() => undefined);
+  }
   const intent = deliverIntent(argv);
   if (intent === 'deliver') return deliverMain(argv.slice(1));
   if (intent !== 'admin') return deliverOther(intent, argv);

@@ -123,6 +123,12 @@ export interface LmtpSettings {
   socketGroup: string;
   /** Longest command line, in octets with its line end. */
   maxLineLength: number;
+  /**
+   * Where each transaction's message is spooled once (its tmp/ subdirectory), owned by the
+   * server's uid, mode 0700. '' = `<system temp dir>/mda-lmtp.<uid>`. On the Maildirs'
+   * filesystem the copies are hard links of the spool; on another one each copy is a copy.
+   */
+  spoolDir: string;
 }
 
 export function defaultLmtpSettings(): LmtpSettings {
@@ -139,6 +145,7 @@ export function defaultLmtpSettings(): LmtpSettings {
     // RFC 5321 §4.5.3.1.4 sets 512 octets for a command line and lets extensions add to it;
     // MAIL/RCPT parameters (SIZE, BODY, ORCPT as xtext, SMTPUTF8) fit many times over in 4096.
     maxLineLength: 4096,
+    spoolDir: '',
   };
 }
 

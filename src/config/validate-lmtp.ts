@@ -9,7 +9,7 @@ import type { Config } from './schema.js';
 
 export const LMTP_KEYS = [
   'user', 'max_connections', 'max_recipients', 'idle_timeout', 'shutdown_grace',
-  'socket_mode', 'socket_owner', 'socket_group', 'max_line_length',
+  'socket_mode', 'socket_owner', 'socket_group', 'max_line_length', 'spool_dir',
 ] as const;
 
 // Each connection holds a descriptor and up to max_line_length plus one read chunk of memory;
@@ -35,6 +35,7 @@ export function validateLmtp(top: Table, config: Config, fail: Fail): void {
   l.socketMode = socketMode(lmtp['socket_mode'], at('socket_mode'), fail) ?? l.socketMode;
   l.socketOwner = accountName(lmtp['socket_owner'], at('socket_owner'), fail) ?? l.socketOwner;
   l.socketGroup = accountName(lmtp['socket_group'], at('socket_group'), fail) ?? l.socketGroup;
+  l.spoolDir = absolutePath(lmtp['spool_dir'], at('spool_dir'), fail) ?? l.spoolDir;
   l.maxLineLength = ranged(count(lmtp['max_line_length'], at('max_line_length'), fail, 'octets'), MIN_LINE, MAX_LINE, at('max_line_length'), fail) ?? l.maxLineLength;
 }
 
@@ -42,6 +43,14 @@ function ranged(v: number | undefined, min: number, max: number, path: Path, fai
   if (v === undefined) return undefined;
   if (v < min || v > max) return fail(path, `must be between ${min} and ${max}, got ${v}`);
   return v;
+}
+
+/** spool_dir: an absolute path ('' = the default under the system temp dir). */
+function absolutePath(v: unknown, path: Path, fail: Fail): string | undefined {
+  const s = str(v, path, fail);
+  if (s === undefined || s === '') return s;
+  if (!s.startsWith('/')) return fail(path, `must be an absolute path, got ${show(s)}`);
+  return s;
 }
 
 /** A user or group name as passwd(5)/group(5) can hold it, or a numeric id; '' = none. */

@@ -1,5 +1,5 @@
 /**
- * `mda lmtp` as the built CLI: greeting and the placeholder replies, SIGHUP with a bad config
+ * `mda lmtp` as the built CLI: greeting, LHLO and QUIT, SIGHUP with a bad config
  * (old config kept, file:line logged) and a good one, SIGTERM (exit 0, socket removed,
  * nothing on stdout/stderr), fatal start-up errors, and, as root, the switch to [lmtp] user.
  */
@@ -56,7 +56,7 @@ async function client(path: string): Promise<LineClient> {
 }
 
 describe('mda lmtp (built CLI)', () => {
-  it('greets, answers 502 5.5.1 and 221 to QUIT; SIGHUP with a bad config keeps the old one and logs file:line; SIGTERM exits 0', async () => {
+  it('RFC 2033 §4.1: greets, answers LHLO and 221 to QUIT; SIGHUP with a bad config keeps the old one and logs file:line; SIGTERM exits 0', async () => {
     const cfg = join(dir, 'mda.toml');
     const log = join(dir, 'mda.log');
     const sock = join(dir, 'lmtp.sock');
@@ -65,9 +65,9 @@ describe('mda lmtp (built CLI)', () => {
     await logContains(log, `listening on unix:${sock}`);
 
     const a = await client(sock);
-    expect(await a.line()).toBe(`220 ${hostname()} LMTP`);
+    expect(await a.line()).toBe(`220 ${hostname()} LMTP ready`);
     a.send('LHLO client.example\r\n');
-    expect(await a.line()).toBe('502 5.5.1 not implemented yet');
+    expect(await a.line()).toBe(`250-${hostname()}`);
     const over = await client(sock);
     expect(await over.closed()).toBe('421 4.3.2 Too many connections, try again later\r\n');
 
@@ -82,10 +82,10 @@ describe('mda lmtp (built CLI)', () => {
     s.child.kill('SIGHUP');
     await logContains(log, 'SIGHUP: configuration reloaded');
     const second = await client(sock);
-    expect(await second.line()).toBe(`220 ${hostname()} LMTP`);
+    expect(await second.line()).toBe(`220 ${hostname()} LMTP ready`);
 
     second.send('QUIT\r\n');
-    expect(await second.line()).toBe(`221 2.0.0 ${hostname()} closing connection`);
+    expect(await second.line()).toBe('221 2.0.0 Bye');
     s.child.kill('SIGTERM');
     expect(await a.closed()).toContain('421 4.3.2 Server shutting down');
     expect(await s.exited).toEqual({ code: 0, signal: null });
@@ -143,7 +143,7 @@ describe('mda lmtp (built CLI)', () => {
     expect(/^Uid:\s+(.*)$/m.exec(status)![1]!.split(/\s+/).map(Number)).toEqual([uid, uid, uid, uid]);
     expect(/^Gid:\s+(.*)$/m.exec(status)![1]!.split(/\s+/).map(Number)).toEqual([gid, gid, gid, gid]);
     const c = await client(sock); // root may connect to a 0600 socket it does not own
-    expect(await c.line()).toBe(`220 ${hostname()} LMTP`);
+    expect(await c.line()).toBe(`220 ${hostname()} LMTP ready`);
     s.child.kill('SIGTERM');
     expect(await s.exited).toEqual({ code: 0, signal: null });
   });

@@ -18,9 +18,18 @@ import type { ServerLimits, ServerReplies } from '../../server/handler.js';
 import { runLifecycle, type SignalSource } from '../../server/lifecycle.js';
 import { parseListenAddress, type ListenAddress } from '../../server/listen-address.js';
 import { ListenError, openListeners, type OpenListener } from '../../server/listen.js';
-import { placeholderHandler } from '../../server/placeholder-handler.js';
+import { lmtpHandler } from '../../lmtp/lmtp-handler.js';
+import { defaultSpoolDir, prepareSpoolDir } from '../../lmtp/spool-dir.js';
+import { createNameSource } from '../../maildir/name-source.js';
+import { recipientRules, type RecipientRules } from '../../recipients/rules.js';
+import { systemAccounts } from '../../recipients/resolve.js';
+import { MemoryBreakerStore } from '../../scanners/breaker-store.js';
+import { UidWorkers } from '../../session/uid-workers.js';
 import { LineServer } from '../../server/server.js';
 import { resolveGid, resolveUid, resolveUser } from '../../server/socket-owner.js';
+
+/** The argument that makes the CLI a per-uid delivery worker (session/uid-worker-main.ts) instead of a command. */
+export const UID_WORKER_ARG = '--mda-uid-worker';
 
 export const describe = 'Run the LMTP delivery server in the foreground (see mda-lmtp(8))';
 
@@ -126,14 +135,42 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
     }
   }
 
+  // Made by the uid that serves (after the switch), so every spool file is that uid's own.
+  const spoolDir = config.lmtp.spoolDir || defaultSpoolDir(process.geteuid?.() ?? 0);
+  try {
+    await prepareSpoolDir(spoolDir);
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    return fatal(EX_UNAVAILABLE, `[lmtp] spool_dir: ${(err as Error).message}`);
+  }
+
   let current = config;
+  // Compiled once per config (start and each reload), not per RCPT.
+  let rules: RecipientRules = recipientRules(current, { virtualOnly: user !== '' });
   const host = hostname();
+  const names = createNameSource(); // one per process, shared by every transaction
+  const breakers = new MemoryBreakerStore(); // one per server: a scanner found down is down for every connection
+  // System-users mode: each recipient of another uid is committed by that uid's worker, this same CLI.
+  const systemUsers = root && !account;
+  const workerEntry = { execPath: process.execPath, args: [process.argv[1] ?? '', UID_WORKER_ARG] };
+  let workers = systemUsers ? new UidWorkers(workerEntry, current) : undefined;
+  const startedAsRoot = root;
   const server = new LineServer({
     limits: limitsOf(current),
     replies: LMTP_SERVER_REPLIES,
     logger,
-    // The LMTP state machine (src/lmtp/) replaces this; it reads `current` for [lmtp] max_recipients etc.
-    createHandler: () => placeholderHandler(host),
+    createHandler: (conn) =>
+      lmtpHandler(
+        {
+          hostname: host,
+          logger,
+          config: () => current,
+          rules: () => rules,
+          accounts: (signal) => systemAccounts(signal, account ?? me),
+          transactionDeps: () => ({ config: current, logger, names, breakers, workers, spoolDir, startedAsRoot }),
+        },
+        conn,
+      ),
   });
   const life = runLifecycle({
     server,
@@ -144,6 +181,12 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
       const next = await loadConfigAsync(configPath);
       for (const change of restartOnlyChanges(current, next)) logger.warn(`SIGHUP: ${change} changes only at restart`);
       current = next;
+      rules = recipientRules(next, { virtualOnly: user !== '' });
+      // Workers hold the config they started with: new ones for the new config; the old finish their jobs.
+      if (workers) {
+        workers.close();
+        workers = new UidWorkers(workerEntry, next);
+      }
       server.setLimits(limitsOf(next));
     },
   });
@@ -161,6 +204,7 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
     logger.info(`listening on ${l.bound} ${mode}`);
   }
   const code = await life.done;
+  workers?.close();
   process.off('uncaughtException', onBug);
   process.off('unhandledRejection', onBug);
   await logger.flush();
@@ -173,5 +217,6 @@ function restartOnlyChanges(a: Config, b: Config): string[] {
   if (a.lmtp.user !== b.lmtp.user) out.push('[lmtp] user');
   if (a.lmtp.socketMode !== b.lmtp.socketMode || a.lmtp.socketOwner !== b.lmtp.socketOwner || a.lmtp.socketGroup !== b.lmtp.socketGroup) out.push('[lmtp] socket_mode/socket_owner/socket_group');
   if (JSON.stringify(a.log.target) !== JSON.stringify(b.log.target)) out.push('[log] target');
+  if (a.lmtp.spoolDir !== b.lmtp.spoolDir) out.push('[lmtp] spool_dir');
   return out;
 }

@@ -22,7 +22,7 @@ describe('[lmtp] config: valid files', () => {
   it('defaults without an [lmtp] table (RFC 5321 §4.5.3.1.8: 100 recipients; §4.5.3.2.7: 5 minutes idle)', () => {
     expect(lmtpOf('')).toEqual({
       user: '', maxConnections: 100, maxRecipients: 100, idleTimeoutMs: 300_000, shutdownGraceMs: 30_000,
-      socketMode: 0o660, socketOwner: '', socketGroup: '', maxLineLength: 4096,
+      socketMode: 0o660, socketOwner: '', socketGroup: '', maxLineLength: 4096, spoolDir: '',
     });
     expect(lmtpOf('')).toEqual(defaultLmtpSettings());
   });
@@ -39,9 +39,10 @@ socket_mode = "0600"
 socket_owner = "postfix"
 socket_group = "125"
 max_line_length = 2048
+spool_dir = "/var/vmail/.mda-spool"
 `)).toEqual({
       user: 'vmail', maxConnections: 20, maxRecipients: 50, idleTimeoutMs: 120_000, shutdownGraceMs: 0,
-      socketMode: 0o600, socketOwner: 'postfix', socketGroup: '125', maxLineLength: 2048,
+      socketMode: 0o600, socketOwner: 'postfix', socketGroup: '125', maxLineLength: 2048, spoolDir: '/var/vmail/.mda-spool',
     });
   });
 
@@ -57,6 +58,7 @@ max_line_length = 2048
 describe('[lmtp] config: errors name file:line and key', () => {
   it.each([
     ['max_connections = 0', 'lmtp.max_connections: must be between 1 and 100000, got 0'],
+    ['spool_dir = "spool"', 'lmtp.spool_dir: must be an absolute path, got "spool"'],
     ['max_connections = "many"', 'lmtp.max_connections: must be an integer number of connections, got a string'],
     ['max_recipients = 0', 'lmtp.max_recipients: must be between 1 and 100000, got 0'],
     ['idle_timeout = "500ms"', 'lmtp.idle_timeout: must be between 1s and 1h, got "500ms"'],
