@@ -41,13 +41,14 @@ function chownTree(path: string): void {
 }
 
 /** startServer writes the config and starts `mda lmtp`; resolves once it answers. */
-async function startServer(extra = ''): Promise<{ sock: string; child: ChildProcess; output: () => string }> {
+async function startServer(extra = '', opts: { users?: string[]; systemUsers?: boolean } = {}): Promise<{ sock: string; child: ChildProcess; output: () => string }> {
   mkdirSync(join(dir, 'mail'), { recursive: true });
-  chownTree(join(dir, 'mail'));
+  if (!opts.systemUsers) chownTree(join(dir, 'mail'));
   const cfg = join(dir, 'mda.toml');
   const sock = join(dir, 'lmtp.sock');
-  const users = ['alice', 'bob', 'carol', 'dave'].map((u) => `[users.${u}]\nmaildir = "${mail(u)}"\n`).join('');
-  writeFileSync(cfg, `[log]\ntarget = "none"\n[lmtp]\n${isRoot ? 'user = "nobody"\n' : ''}spool_dir = "${spoolDir()}"\n${extra}\n${users}`);
+  const users = (opts.users ?? ['alice', 'bob', 'carol', 'dave']).map((u) => `[users.${u}]\nmaildir = "${mail(u)}"\n`).join('');
+  const asUser = isRoot && !opts.systemUsers ? 'user = "nobody"\n' : '';
+  writeFileSync(cfg, `[log]\ntarget = "none"\n[lmtp]\n${asUser}spool_dir = "${spoolDir()}"\n${extra}\n${users}`);
   const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--config', cfg], { env: { PATH: process.env.PATH, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
@@ -187,5 +188,35 @@ describe('mda lmtp delivers (built CLI)', () => {
     expect(listDir(join(spoolDir(), 'tmp'))).toEqual([]);
     expect(messages('alice')).toEqual([]);
     expect(listDir(join(mail('alice'), 'tmp'))).toEqual([]);
+  });
+});
+
+/** System accounts (uid, primary gid) to deliver to as root. */
+const SYSTEM_USERS = ['daemon', 'bin', 'nobody'].map((name) => {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const f = line?.split(':') ?? [];
+  return { name, uid: Number(f[2]), gid: Number(f[3]) };
+});
+
+describe.skipIf(!isRoot || SYSTEM_USERS.some((u) => !Number.isInteger(u.uid)))('mda lmtp as root without [lmtp] user (system users mode)', () => {
+  it('each recipient is committed by its own uid (per-uid workers of the CLI): 250 each, files owned by that uid', async () => {
+    mkdirSync(join(dir, 'mail'), { recursive: true, mode: 0o755 });
+    for (const u of SYSTEM_USERS) {
+      mkdirSync(mail(u.name), { mode: 0o700 });
+      chownSync(mail(u.name), u.uid, u.gid);
+    }
+    const { sock } = await startServer('', { users: SYSTEM_USERS.map((u) => u.name), systemUsers: true });
+    const c = await connect(sock);
+    const to = SYSTEM_USERS.map((u) => `${u.name}@example.com`);
+    c.send(transaction('s@example.org', to, 'Subject: system\r\n\r\nx\r\n') + transaction('s@example.org', [to[0]!], 'Subject: single\r\n\r\ny\r\n'));
+    const r = await c.replies(2 + to.length + to.length + 4);
+    expect(r.slice(2 + to.length, 2 + 2 * to.length)).toEqual(to.map((t) => expect.stringMatching(new RegExp(`^250 2\\.0\\.0 <${t}>`))));
+    expect(r.at(-1)).toMatch(/^250 2\.0\.0 <daemon@example\.com>/);
+    for (const u of SYSTEM_USERS) {
+      const files = messages(u.name);
+      expect(files).toHaveLength(u.name === 'daemon' ? 2 : 1);
+      for (const f of files) expect([statSync(f).uid, statSync(f).gid]).toEqual([u.uid, u.gid]);
+    }
+    expect(listDir(join(spoolDir(), 'tmp'))).toEqual([]);
   });
 });
