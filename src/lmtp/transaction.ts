@@ -57,6 +57,13 @@ export type FeedResult = { done: false } | { done: true; rest: Buffer; tooLarge:
 
 const isOutcome = (v: object): v is Outcome => 'kind' in v;
 
+/**
+ * How long after its deadline a transaction still waits for its delivery: above
+ * uid-workers.ts's 30 s commit grace, so a worker's commit that has started is
+ * reported as it ended (a stored copy answered 4xx would be delivered twice).
+ */
+const HARD_STOP_GRACE_MS = 40_000;
+
 /** The spool holds the whole message; the decoder already enforces max_message_size. */
 const NO_SPOOL_LIMIT = Number.MAX_SAFE_INTEGER;
 
@@ -81,7 +88,7 @@ export class Transaction {
     this.hardStop = new Promise<void>((r) => (stopNow = r));
     // In a server the hard stop must not exit: it ends this transaction's wait, and only that.
     this.deadline = Deadline.start(deps.config.delivery.deadlineMs, {
-      graceMs: 5_000,
+      graceMs: HARD_STOP_GRACE_MS,
       onHardStop: (reason) => {
         deps.logger.error(`LMTP transaction still busy after its deadline (${reason.kind === 'temp' ? reason.detail : reason.kind}): unfinished recipients are deferred`);
         stopNow();
