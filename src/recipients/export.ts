@@ -10,7 +10,7 @@
  * Pure: no I/O (the account list is the caller's: privileges/account-list.ts).
  */
 import type { Account } from '../privileges/accounts.js';
-import { foldLocal, normalizeDomain } from './address.js';
+import { foldLocal } from './address.js';
 import { matchAddress } from './resolve.js';
 import type { RecipientRules } from './rules.js';
 
@@ -55,7 +55,8 @@ const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a
  */
 export function exportRecipients(rules: RecipientRules, accounts: readonly Account[]): RecipientExport {
   const persons = new Set(rules.virtualOnly ? [] : accounts.filter(personAccount).map((a) => a.name));
-  const domains = [...new Set([...rules.domains].map((d) => normalizeDomain(d) ?? d))];
+  // Stored normalized (lowercase A-labels) by config/validate-recipients.ts, as the resolver compares them.
+  const domains = [...rules.domains];
   const candidates: string[] = [...rules.byAddress.keys()];
   const named = (name: string): string[] => (domains.length === 0 ? [name] : domains.map((d) => `${name}@${d}`));
   for (const name of rules.byName.keys()) candidates.push(...named(name));
