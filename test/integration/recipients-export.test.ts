@@ -6,7 +6,7 @@
  * postfix), the file accepted by `postmap hash:` with lookups that answer OK.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/run-mda.js';
@@ -97,6 +97,15 @@ describe('mda recipients export (built CLI)', () => {
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/^mda recipients export: .*domains/);
     expect(readFileSync(out, 'utf8')).toBe('kept@example.org OK\n');
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('as root, a config another user owns is refused: exit 78, nothing written', async () => {
+    const out = join(t.dir, 'mda-recipients');
+    chownSync(conf, 1, 1);
+    const r = await mda('--config', conf, '--output', out);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/refused while running as root/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('an address no postmap line can hold: exit 65, nothing written', async () => {
