@@ -96,7 +96,7 @@ export async function main(argv: string[]): Promise<never> {
         )
         .demandCommand(1, 'name a quota subcommand: report, recalc'),
     )
-    .command('recipients', 'Recipient commands (see mda(1))', (y) =>
+    .command('recipients', 'Recipient commands (see mda-recipients(1))', (y) =>
       y
         .command(
           'export',
