@@ -1,6 +1,6 @@
 /**
  * The full CLI (yargs) for everything but the per-message hot path: help,
- * `config check`, `quota report|recalc`, `scanners check`, `sieve check|test`, `lmtp`. Commands are listed
+ * `config check`, `quota report|recalc`, `recipients export`, `scanners check`, `sieve check|test`, `lmtp`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
  * A command line that names `deliver` never reaches yargs (deliver-intent.ts): its help, a
  * misplaced flag or anything else ends in the outcome table. yargs' own process.exit is off.
@@ -13,6 +13,7 @@ import { runUidWorker } from '../session/uid-worker-main.js';
 import { quotaRecalc, describe as quotaRecalcDescribe } from './commands/quota-recalc.js';
 import { quotaReport, describe as quotaReportDescribe } from './commands/quota-report.js';
 import { quotaWorkerMain } from './commands/quota-worker.js';
+import { recipientsExport, describe as recipientsExportDescribe } from './commands/recipients-export.js';
 import { QUOTA_WORKER_ARG } from '../quota/maildir-worker.js';
 import { scannersCheck, describe as scannersCheckDescribe } from './commands/scanners-check.js';
 import { sieveCheck, describe as sieveCheckDescribe } from './commands/sieve-check.js';
@@ -101,6 +102,22 @@ export async function main(argv: string[]): Promise<never> {
         )
         .demandCommand(1, 'name a quota subcommand: report, recalc'),
     )
+    .command('recipients', 'Recipient commands (see mda-recipients(1))', (y) =>
+      y
+        .command(
+          'export',
+          recipientsExportDescribe,
+          (yy) =>
+            yy
+              .option('output', { type: 'string', describe: 'write FILE atomically (mode 0644) instead of stdout' })
+              .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' })
+              .option('virtual-only', { type: 'boolean', describe: 'leave out system accounts (default: when [lmtp] user is set); --no-virtual-only includes them' }),
+          async (args) => {
+            code = await recipientsExport({ output: args.output, config: args.config, virtualOnly: args.virtualOnly });
+          },
+        )
+        .demandCommand(1, 'name a recipients subcommand: export'),
+    )
     .command('scanners', 'Content scanner commands', (y) =>
       y
         .command(
@@ -152,7 +169,7 @@ export async function main(argv: string[]): Promise<never> {
         code = await lmtpServe({ listen: args.listen, config: args.config });
       },
     )
-    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, scanners check, sieve check, sieve test, lmtp')
+    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, recipients export, scanners check, sieve check, sieve test, lmtp')
     .strict()
     .help()
     .version()
