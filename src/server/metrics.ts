@@ -85,6 +85,8 @@ export class MetricsRegistry {
   /** counter registers a monotonically increasing count. */
   counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     const f = this.add({ type: 'counter', name, help, labelNames, series: new Map() });
+    // An unlabelled metric exists from the start: a scrape shows 0, not nothing.
+    if (labelNames.length === 0) this.seriesOf(f, {});
     return {
       inc: (labels, by = 1) => {
         if (!Number.isFinite(by) || by < 0) return;
@@ -96,6 +98,7 @@ export class MetricsRegistry {
   /** gauge registers a value the program sets. */
   gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
     const f = this.add({ type: 'gauge', name, help, labelNames, series: new Map() });
+    if (labelNames.length === 0) this.seriesOf(f, {});
     return {
       set: (labels, value) => void (this.seriesOf(f, labels).value = value),
       inc: (labels, by = 1) => void (this.seriesOf(f, labels).value += by),
@@ -119,8 +122,8 @@ export class MetricsRegistry {
     }
     const f = this.add({ type: 'histogram', name, help, labelNames, buckets: [...buckets], series: new Map() });
     const fresh = (labels: ReadonlyArray<readonly [string, string]>): HistogramSeries => ({ labels, counts: new Array<number>(buckets.length + 1).fill(0), sum: 0, count: 0 });
-    // An unlabelled histogram exists from the start: a scrape shows zero buckets, not nothing.
-    if (labelNames.length === 0) f.series.set('', fresh([]));
+    // As for counters: an unlabelled histogram shows zero buckets from the start.
+    if (labelNames.length === 0) f.series.set(this.keyOf(f, {}).key, fresh([]));
     return {
       observe: (labels, value) => {
         if (Number.isNaN(value)) return;
