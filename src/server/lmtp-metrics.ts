@@ -7,7 +7,7 @@
  * Must not: serve HTTP (metrics-http.ts) or format the text (metrics.ts).
  */
 import type { ScannerConfig } from '../config/schema.js';
-import type { Outcome } from '../outcome/outcome.js';
+import { reject, type Outcome } from '../outcome/outcome.js';
 import { toExit } from '../outcome/to-exit.js';
 import { breakerDecision, type BreakerState } from '../scanners/breaker.js';
 import { breakerKey, endpointsOf } from '../scanners/run-scanners.js';
@@ -105,6 +105,14 @@ export class LmtpMetrics {
   /** transactionDone: every recipient of one transaction (the outcomes afterDelivery replies with). */
   transactionDone(outcomes: readonly Outcome[], seconds: number): void {
     for (const o of outcomes) this.delivered(o, seconds);
+  }
+
+  /**
+   * tooLarge: a message over max_message_size, answered 552 per recipient at
+   * the dot (counted as reject/5, but no latency: nothing was delivered).
+   */
+  tooLarge(recipients: number): void {
+    this.deliveries.inc(deliveryLabels(reject('too-large', '')), recipients);
   }
 
   /** rcptRefused: a RCPT answered with a refusal (the RcptVerdict's outcome). */

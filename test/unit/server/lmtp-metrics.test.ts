@@ -142,6 +142,14 @@ describe('LmtpMetrics', () => {
     expect(sampleValue(f, 'mda_lmtp_delivery_seconds_bucket', { le: '0.001' })).toBe(1);
   });
 
+  it('RFC 1870 / RFC 2033 §4.2: a message too large counts one reject/5 per recipient and no latency', () => {
+    const m = new LmtpMetrics();
+    m.tooLarge(3);
+    const f = parsePrometheusText(m.render());
+    expect(sampleValue(f, 'mda_lmtp_deliveries_total', { outcome: 'reject', dsn_class: '5' })).toBe(3);
+    expect(sampleValue(f, 'mda_lmtp_delivery_seconds_count')).toBe(0);
+  });
+
   it('RCPT refusals are counted by reason', () => {
     const m = new LmtpMetrics();
     m.rcptRefused(reject('unknown-user', 'x'));
