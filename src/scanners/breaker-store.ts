@@ -28,8 +28,16 @@ export class MemoryBreakerStore implements BreakerStore {
   private readonly states = new Map<string, BreakerState>();
 
   read(key: string): Promise<BreakerState> {
+    return Promise.resolve(this.peek(key));
+  }
+
+  /**
+   * peek: the state now, synchronously, for a metrics scrape (which must not
+   * wait on anything); a copy, closed when there is none. Never writes.
+   */
+  peek(key: string): BreakerState {
     const s = this.states.get(key);
-    return Promise.resolve(s ? { ...s } : { ...CLOSED });
+    return s ? { ...s } : { ...CLOSED };
   }
 
   write(key: string, state: BreakerState): Promise<void> {
