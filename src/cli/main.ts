@@ -164,9 +164,10 @@ export async function main(argv: string[]): Promise<never> {
       (yy) =>
         yy
           .option('listen', { type: 'string', array: true, demandOption: true, describe: 'unix:/path or HOST:PORT ([::1]:24); repeatable' })
-          .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
+          .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' })
+          .option('metrics', { type: 'string', describe: 'serve Prometheus metrics on HOST:PORT (GET /metrics)' }),
       async (args) => {
-        code = await lmtpServe({ listen: args.listen, config: args.config });
+        code = await lmtpServe({ listen: args.listen, config: args.config, metrics: args.metrics });
       },
     )
     .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, recipients export, scanners check, sieve check, sieve test, lmtp')

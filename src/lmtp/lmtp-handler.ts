@@ -9,13 +9,14 @@
  * hold state shared with other connections (the deps are per server).
  */
 import type { Config } from '../config/schema.js';
-import { Deadline } from '../deadline/deadline.js';
+import { Deadline, monotonicMs } from '../deadline/deadline.js';
 import type { Logger } from '../log/logger.js';
-import type { Outcome } from '../outcome/outcome.js';
+import { temp, type Outcome } from '../outcome/outcome.js';
 import { rcptQuotaVerdict } from '../recipients/quota-verdict.js';
 import { refusalOutcome, resolveAddress, type AccountSource } from '../recipients/resolve.js';
 import type { RecipientRules } from '../recipients/rules.js';
 import type { Conn, ConnectionHandler } from '../server/handler.js';
+import type { LmtpMetrics } from '../server/lmtp-metrics.js';
 import { parseCommand } from './commands.js';
 import { greeting } from './replies.js';
 import { afterData, afterDelivery, afterRcptCheck, inTransaction, initialState, next, type RcptVerdict, type SessionState, type Step } from './session-state.js';
@@ -34,6 +35,8 @@ export interface LmtpServerDeps {
   accounts(signal: AbortSignal): AccountSource;
   /** The per-transaction dependencies for the current config. */
   transactionDeps(): TransactionDeps;
+  /** Counts replies and refusals for `--metrics`; absent in tests that do not look. */
+  metrics?: LmtpMetrics;
 }
 
 const describeOutcome = (o: Outcome): string =>
@@ -72,7 +75,9 @@ export function lmtpHandler(deps: LmtpServerDeps, conn: Conn): ConnectionHandler
           conn.rawMode();
           return;
         case 'deliver': {
+          const started = monotonicMs();
           const outcomes = tx ? await tx.deliver(accepted) : [];
+          deps.metrics?.transactionDone(accepted.map((_, i) => outcomes[i] ?? temp('unexpected', 'no outcome for this recipient')), (monotonicMs() - started) / 1000);
           accepted.forEach((r, i) => log(`from=<${a.envelope.from}> to=<${r.address}> user=${r.user}: ${outcomes[i] ? describeOutcome(outcomes[i]!) : 'no outcome'}`));
           step = afterDelivery(state, outcomes);
           continue;
@@ -90,12 +95,14 @@ export function lmtpHandler(deps: LmtpServerDeps, conn: Conn): ConnectionHandler
       if (r.kind !== 'user') {
         const outcome = refusalOutcome(r);
         log(`RCPT <${to}> refused: ${r.why}`);
+        deps.metrics?.rcptRefused(outcome);
         return { accept: false, outcome };
       }
       // Without SIZE the check still runs: a mailbox already full is full for any message.
       const quota = await rcptQuotaVerdict(r, size ?? 0, deps.config(), lookup.signal);
       if (quota.verdict === 'over') {
         log(`RCPT <${to}> refused: ${quota.detail}`);
+        deps.metrics?.rcptRefused(quota.outcome);
         return { accept: false, outcome: quota.outcome };
       }
       accepted.push({ address: to, user: r.user, extension: r.extension });
@@ -117,6 +124,7 @@ export function lmtpHandler(deps: LmtpServerDeps, conn: Conn): ConnectionHandler
       try {
         const step = afterData(state, { tooLarge: fed.tooLarge });
         if (fed.tooLarge) log(`message over max_message_size: refused for ${accepted.length} recipient(s)`);
+        if (fed.tooLarge) deps.metrics?.tooLarge(accepted.length);
         await apply(step);
       } finally {
         tx = undefined;

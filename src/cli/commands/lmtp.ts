@@ -24,6 +24,8 @@ import { createNameSource } from '../../maildir/name-source.js';
 import { recipientRules, type RecipientRules } from '../../recipients/rules.js';
 import { systemAccounts } from '../../recipients/resolve.js';
 import { MemoryBreakerStore } from '../../scanners/breaker-store.js';
+import { LmtpMetrics, breakerSamples } from '../../server/lmtp-metrics.js';
+import { parseMetricsAddress, startMetricsHttp, type MetricsAddress, type MetricsHttpServer } from '../../server/metrics-http.js';
 import { UidWorkers } from '../../session/uid-workers.js';
 import { LineServer } from '../../server/server.js';
 import { resolveGid, resolveUid, resolveUser } from '../../server/socket-owner.js';
@@ -53,6 +55,7 @@ export const LMTP_SERVER_REPLIES: ServerReplies = {
 export interface LmtpArgs {
   listen: string[];
   config?: string;
+  metrics?: string;
 }
 
 export interface LmtpIo {
@@ -79,6 +82,12 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
     addresses.push(r.address);
   }
   if (addresses.length === 0) return fatal(EX_USAGE, 'name at least one --listen address');
+  let metricsAddress: MetricsAddress | undefined;
+  if (args.metrics !== undefined) {
+    const m = parseMetricsAddress(args.metrics);
+    if (!m.ok) return fatal(EX_USAGE, `--metrics ${m.why}`);
+    metricsAddress = m.address;
+  }
 
   const configPath = findConfigPath(args.config, io.env);
   let config: Config;
@@ -125,11 +134,25 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
     opening.dispose();
   }
 
+  // The metrics listener is opened before the switch too (a port below 1024 works); until the
+  // server exists below, a scrape gets an empty page.
+  let metrics: LmtpMetrics | undefined;
+  let metricsHttp: MetricsHttpServer | undefined;
+  if (metricsAddress) {
+    try {
+      metricsHttp = await startMetricsHttp(metricsAddress, () => metrics?.render() ?? '');
+    } catch (err) {
+      await Promise.all(listeners.map((l) => l.close()));
+      return fatal(EX_UNAVAILABLE, `--metrics ${args.metrics}: ${(err as Error).message}`);
+    }
+  }
+
   // Once, before any connection is served: a server never changes uid with work in flight.
   if (account) {
     try {
       switchToAccount(account);
     } catch (err) {
+      await metricsHttp?.close();
       await Promise.all(listeners.map((l) => l.close()));
       return fatal(EX_UNAVAILABLE, `cannot switch to [lmtp] user ${user}: ${(err as Error).message}`);
     }
@@ -140,6 +163,7 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
   try {
     await prepareSpoolDir(spoolDir);
   } catch (err) {
+    await metricsHttp?.close();
     await Promise.all(listeners.map((l) => l.close()));
     return fatal(EX_UNAVAILABLE, `[lmtp] spool_dir: ${(err as Error).message}`);
   }
@@ -155,6 +179,12 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
   const workerEntry = { execPath: process.execPath, args: [process.argv[1] ?? '', UID_WORKER_ARG] };
   let workers = systemUsers ? new UidWorkers(workerEntry, current) : undefined;
   const startedAsRoot = root;
+  // No await between here and `server`: no scrape can read server.active before it exists.
+  const lmtpMetrics = new LmtpMetrics({
+    activeConnections: (): number => server.active,
+    breakers: () => breakerSamples(current.scanners, (key) => breakers.peek(key), Date.now()),
+  });
+  metrics = lmtpMetrics;
   const server = new LineServer({
     limits: limitsOf(current),
     replies: LMTP_SERVER_REPLIES,
@@ -168,6 +198,7 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
           rules: () => rules,
           accounts: (signal) => systemAccounts(signal, account ?? me),
           transactionDeps: () => ({ config: current, logger, names, breakers, workers, spoolDir, startedAsRoot }),
+          metrics: lmtpMetrics,
         },
         conn,
       ),
@@ -203,7 +234,9 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
     server.serve(l);
     logger.info(`listening on ${l.bound} ${mode}`);
   }
+  if (metricsHttp) logger.info(`metrics on http://${metricsHttp.bound}/metrics`);
   const code = await life.done;
+  await metricsHttp?.close();
   workers?.close();
   process.off('uncaughtException', onBug);
   process.off('unhandledRejection', onBug);
