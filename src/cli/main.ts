@@ -1,6 +1,6 @@
 /**
  * The full CLI (yargs) for everything but the per-message hot path: help,
- * `config check`, `quota report|recalc`, `scanners check`, `sieve check|test`, `lmtp`. Commands are listed
+ * `config check`, `quota report|recalc`, `scanners check`, `sieve check|test`, `lmtp`, `policy`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
  * A command line that names `deliver` never reaches yargs (deliver-intent.ts): its help, a
  * misplaced flag or anything else ends in the outcome table. yargs' own process.exit is off.
@@ -9,6 +9,7 @@ import yargs, { type Argv } from 'yargs';
 import { temp } from '../outcome/outcome.js';
 import { configCheck, describe as configCheckDescribe } from './commands/config-check.js';
 import { lmtpServe, describe as lmtpDescribe } from './commands/lmtp.js';
+import { policyServe, describe as policyDescribe } from './commands/policy.js';
 import { quotaRecalc, describe as quotaRecalcDescribe } from './commands/quota-recalc.js';
 import { quotaReport, describe as quotaReportDescribe } from './commands/quota-report.js';
 import { quotaWorkerMain } from './commands/quota-worker.js';
@@ -146,7 +147,18 @@ export async function main(argv: string[]): Promise<never> {
         code = await lmtpServe({ listen: args.listen, config: args.config });
       },
     )
-    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, scanners check, sieve check, sieve test, lmtp')
+    .command(
+      'policy',
+      policyDescribe,
+      (yy) =>
+        yy
+          .option('listen', { type: 'string', array: true, demandOption: true, describe: 'unix:/path or HOST:PORT (127.0.0.1:10031); repeatable' })
+          .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
+      async (args) => {
+        code = await policyServe({ listen: args.listen, config: args.config });
+      },
+    )
+    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, scanners check, sieve check, sieve test, lmtp, policy')
     .strict()
     .help()
     .version()
