@@ -11,7 +11,7 @@ import { Deadline } from '../deadline/deadline.js';
 import { temp } from '../outcome/outcome.js';
 import type { Account } from '../privileges/accounts.js';
 import { rcptQuotaVerdict, type RcptQuotaVerdict } from '../recipients/quota-verdict.js';
-import { resolveAddress, systemAccounts, type RcptResolution } from '../recipients/resolve.js';
+import { resolveAddress, systemAccounts, type AccountSource, type RcptResolution } from '../recipients/resolve.js';
 import { recipientRules, type RecipientRules } from '../recipients/rules.js';
 import { AliasFiles } from './aliases.js';
 import { actionLine, fromQuota, fromResolution, screenRequest, type Decision, type PolicyScope } from './decide.js';
@@ -29,6 +29,8 @@ export interface PolicyServiceOptions {
   /** The account deliveries run as (the server's own after its switch): planRecipient's `running`. */
   running: Account;
   trouble: TroubleLog;
+  /** The account database; the system's (passwd/NSS) unless a test stands in. */
+  accounts?: (signal: AbortSignal, running: Account) => AccountSource;
 }
 
 export class PolicyService {
@@ -74,7 +76,7 @@ export class PolicyService {
     const key = screened.address.toLowerCase();
     let r = this.resolutions.get(key);
     if (r === undefined) {
-      r = await resolveAddress(screened.address, this.rules, systemAccounts(signal, this.o.running));
+      r = await resolveAddress(screened.address, this.rules, (this.o.accounts ?? systemAccounts)(signal, this.o.running));
       // A lookup that failed is not cached: the next request may find the directory back.
       if (r.kind !== 'temp' && !signal.aborted) this.resolutions.set(key, r);
     }
