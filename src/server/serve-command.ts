@@ -46,6 +46,8 @@ export interface ServeProtocol {
   createHandler(conn: Conn): ConnectionHandler;
   /** A reloaded, validated config; throw to keep the old one. */
   apply(next: Config): void;
+  /** After the server has stopped (per-uid workers, caches). */
+  close?(): void;
 }
 
 export interface ServeSpec {
@@ -57,7 +59,12 @@ export interface ServeSpec {
   replies: ServerReplies;
   /** What reply() appends: '\r\n' (LMTP) or '\n' (the policy protocol). */
   lineEnd: string;
-  protocol(start: { config: Config; logger: Logger; account: Account | undefined }): ServeProtocol;
+  /**
+   * Builds the protocol as the uid that serves (after the switch), before anyone is served.
+   * A throw or rejection (e.g. a spool directory that cannot be made) is a fatal start-up
+   * error: exit 69 with its message, sockets closed.
+   */
+  protocol(start: { config: Config; logger: Logger; account: Account | undefined; root: boolean; me: Account }): ServeProtocol | Promise<ServeProtocol>;
   /** How the log's "listening on" line describes the rights the server runs with. */
   describeMode?(account: Account | undefined, root: boolean, me: Account): string;
   /** Settings of the protocol's own that a running server cannot take over (logged on reload). */
@@ -145,7 +152,13 @@ export async function serveCommand(spec: ServeSpec, args: ServeArgs, io: ServeIo
   }
 
   let current = config;
-  const protocol = spec.protocol({ config, logger, account });
+  let protocol: ServeProtocol;
+  try {
+    protocol = await spec.protocol({ config, logger, account, root, me });
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    return fatal(EX_UNAVAILABLE, (err as Error).message);
+  }
   const server = new LineServer({
     limits: section.limits,
     replies: spec.replies,
@@ -181,6 +194,7 @@ export async function serveCommand(spec: ServeSpec, args: ServeArgs, io: ServeIo
     logger.info(`${spec.command}: listening on ${l.bound} ${mode}`);
   }
   const code = await life.done;
+  protocol.close?.();
   process.off('uncaughtException', onBug);
   process.off('unhandledRejection', onBug);
   await logger.flush();

@@ -50,8 +50,10 @@ export const POLICY_SPEC: ServeSpec = {
     // After the switch: the account deliveries run as, for the resolver. Like `mda lmtp`, a
     // server that switches to one user is in virtual mode (only [users] entries, all stored
     // as that user); otherwise system accounts are looked up as well.
+    // Fixed at start, as the switch itself: a reload cannot change the mode of a running server.
     const running = runningAccount();
-    const build = (c: Config) => new PolicyService({ config: c, virtualOnly: policyUser(c) !== '', running, trouble });
+    const virtualOnly = policyUser(config) !== '';
+    const build = (c: Config) => new PolicyService({ config: c, virtualOnly, running, trouble });
     let service = build(config);
     return {
       createHandler: () => policyHandler(() => service, trouble),
