@@ -1,6 +1,6 @@
 /**
  * The full CLI (yargs) for everything but the per-message hot path: help,
- * `config check`, `quota report|recalc`, `scanners check`, `sieve check|test`, `lmtp`, `policy`. Commands are listed
+ * `config check`, `quota report|recalc`, `scanners check`, `sieve check|test`, `lmtp`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
  * A command line that names `deliver` never reaches yargs (deliver-intent.ts): its help, a
  * misplaced flag or anything else ends in the outcome table. yargs' own process.exit is off.
@@ -158,7 +158,7 @@ export async function main(argv: string[]): Promise<never> {
         code = await policyServe({ listen: args.listen, config: args.config });
       },
     )
-    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, scanners check, sieve check, sieve test, lmtp, policy')
+    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, scanners check, sieve check, sieve test, lmtp')
     .strict()
     .help()
     .version()
