@@ -137,17 +137,6 @@ export async function main(argv: string[]): Promise<never> {
         .demandCommand(1, 'name a sieve subcommand: check, test'),
     )
     .command(
-      'lmtp',
-      lmtpDescribe,
-      (yy) =>
-        yy
-          .option('listen', { type: 'string', array: true, demandOption: true, describe: 'unix:/path or HOST:PORT ([::1]:24); repeatable' })
-          .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
-      async (args) => {
-        code = await lmtpServe({ listen: args.listen, config: args.config });
-      },
-    )
-    .command(
       'policy',
       policyDescribe,
       (yy) =>
@@ -156,6 +145,17 @@ export async function main(argv: string[]): Promise<never> {
           .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
       async (args) => {
         code = await policyServe({ listen: args.listen, config: args.config });
+      },
+    )
+    .command(
+      'lmtp',
+      lmtpDescribe,
+      (yy) =>
+        yy
+          .option('listen', { type: 'string', array: true, demandOption: true, describe: 'unix:/path or HOST:PORT ([::1]:24); repeatable' })
+          .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
+      async (args) => {
+        code = await lmtpServe({ listen: args.listen, config: args.config });
       },
     )
     .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, scanners check, sieve check, sieve test, lmtp')
