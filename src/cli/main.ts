@@ -18,6 +18,7 @@ import { QUOTA_WORKER_ARG } from '../quota/maildir-worker.js';
 import { scannersCheck, describe as scannersCheckDescribe } from './commands/scanners-check.js';
 import { sieveCheck, describe as sieveCheckDescribe } from './commands/sieve-check.js';
 import { sieveTest, describe as sieveTestDescribe } from './commands/sieve-test.js';
+import { policyServe, describe as policyDescribe } from './commands/policy.js';
 import { writeSync } from 'node:fs';
 import { DELIVER_OPTIONS, deliverMain } from './deliver.js';
 import { deliverHelp, deliverIntent, type DeliverIntent, type OptionHelp } from './deliver-intent.js';
@@ -157,6 +158,17 @@ export async function main(argv: string[]): Promise<never> {
           },
         )
         .demandCommand(1, 'name a sieve subcommand: check, test'),
+    )
+    .command(
+      'policy',
+      policyDescribe,
+      (yy) =>
+        yy
+          .option('listen', { type: 'string', array: true, demandOption: true, describe: 'unix:/path or HOST:PORT (127.0.0.1:10031); repeatable' })
+          .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
+      async (args) => {
+        code = await policyServe({ listen: args.listen, config: args.config });
+      },
     )
     .command(
       'lmtp',

@@ -3,6 +3,7 @@
  * config file exists). Owns config types and defaults only; reading and
  * validating files is load.ts. Pure: no I/O.
  */
+import { defaultPolicySettings, type PolicySettings } from './policy-settings.js';
 
 export type LogTarget =
   | { kind: 'syslog' }
@@ -102,6 +103,8 @@ export interface Config {
   virus: { action: 'quarantine' | 'discard' | 'deliver'; folder: string };
   sieve: SieveSettings;
   lmtp: LmtpSettings;
+  /** `[policy]`: `mda policy`, the Postfix SMTP access policy service (policy-settings.ts). */
+  policy: PolicySettings;
 }
 
 /** `[lmtp]`: the long-running server (`mda lmtp`); validate-lmtp.ts reads it. */
@@ -218,6 +221,7 @@ export function defaultConfig(): Config {
     virus: { action: 'quarantine', folder: 'Quarantine' },
     sieve: defaultSieveSettings(),
     lmtp: defaultLmtpSettings(),
+    policy: defaultPolicySettings(),
   };
 }
 

@@ -39,7 +39,7 @@ export function validateLmtp(top: Table, config: Config, fail: Fail): void {
   l.maxLineLength = ranged(count(lmtp['max_line_length'], at('max_line_length'), fail, 'octets'), MIN_LINE, MAX_LINE, at('max_line_length'), fail) ?? l.maxLineLength;
 }
 
-function ranged(v: number | undefined, min: number, max: number, path: Path, fail: Fail): number | undefined {
+export function ranged(v: number | undefined, min: number, max: number, path: Path, fail: Fail): number | undefined {
   if (v === undefined) return undefined;
   if (v < min || v > max) return fail(path, `must be between ${min} and ${max}, got ${v}`);
   return v;
@@ -54,7 +54,7 @@ function absolutePath(v: unknown, path: Path, fail: Fail): string | undefined {
 }
 
 /** A user or group name as passwd(5)/group(5) can hold it, or a numeric id; '' = none. */
-function accountName(v: unknown, path: Path, fail: Fail): string | undefined {
+export function accountName(v: unknown, path: Path, fail: Fail): string | undefined {
   const s = str(v, path, fail);
   if (s === undefined) return undefined;
   if (/[:\n/\s]/.test(s)) return fail(path, `must be a user or group name or a number, got ${show(s)}`);
@@ -66,7 +66,7 @@ function accountName(v: unknown, path: Path, fail: Fail): string | undefined {
  * would be decimal and mean something else entirely. Only permission bits: set-id and sticky
  * bits mean nothing on a socket.
  */
-function socketMode(v: unknown, path: Path, fail: Fail): number | undefined {
+export function socketMode(v: unknown, path: Path, fail: Fail): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return fail(path, `must be an octal string like "0660", got ${typeName(v)}`);
   if (!/^0?[0-7]{3}$/.test(v)) return fail(path, `must be an octal string of permission bits like "0660", got ${show(v)}`);

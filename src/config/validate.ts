@@ -11,6 +11,7 @@ import { checkKnown, count, duration, durationIn, show, size, table, typeName, t
 import { keyLine, tomlKey } from './key-lines.js';
 import { DELIVERY_RECIPIENT_KEYS, validateRecipients } from './validate-recipients.js';
 import { validateLmtp } from './validate-lmtp.js';
+import { validatePolicy } from './validate-policy.js';
 import { validateScanners } from './validate-scanners.js';
 import { DELIVERY_SIEVE_KEYS, validateSieve } from './validate-sieve.js';
 
@@ -38,7 +39,7 @@ const MAX_LOCK_TIMEOUT_MS = 600_000;
 const MIN_LOCK_STALE_MS = 1_000;
 
 const KNOWN = {
-  top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus', 'sieve', 'lmtp'],
+  top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus', 'sieve', 'lmtp', 'policy'],
   delivery: ['maildir', 'deadline', 'max_message_size', ...DELIVERY_SIEVE_KEYS, ...DELIVERY_RECIPIENT_KEYS],
   quota: ['storage', 'messages', 'grace', 'over_quota', 'ignore_folders'],
   userQuota: ['storage', 'messages', 'grace'],
@@ -98,6 +99,7 @@ export function validateConfig(
     validateSieve(top, config, fail);
     validateRecipients(top, config, fail);
     validateLmtp(top, config, fail);
+    validatePolicy(top, config, fail);
   }
   // Report in file order: that is the order an admin will fix them in.
   errors.sort((a, b) => a.line - b.line);

@@ -206,7 +206,7 @@ describe('configCheck', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err.trimEnd().split('\n')).toEqual([
-      `${path}:1: x: unknown key (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve, lmtp)`,
+      `${path}:1: x: unknown key (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve, lmtp, policy)`,
       expect.stringMatching(new RegExp(`^${path}:3: delivery\\.deadline: must be between`)),
     ]);
   });

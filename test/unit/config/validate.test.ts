@@ -194,8 +194,8 @@ maildir = "/srv/carol"
 describe('validateConfig: one error each, with line and key', () => {
   it.each([
     // unknown tables and keys, at every level
-    ['foo = 1', `${FILE}:1: foo: unknown key (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve, lmtp)`],
-    ['\n[deliver]', `${FILE}:2: deliver: unknown table (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve, lmtp)`],
+    ['foo = 1', `${FILE}:1: foo: unknown key (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve, lmtp, policy)`],
+    ['\n[deliver]', `${FILE}:2: deliver: unknown table (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve, lmtp, policy)`],
     ['[delivery]\n\ndeadlin = "30s"', `${FILE}:3: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`],
     ['[delivery.sub]', `${FILE}:1: delivery.sub: unknown table (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`],
     ['[log]\nlevel = "debug"', `${FILE}:2: log.level: unknown key (known: target)`],
