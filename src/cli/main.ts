@@ -1,6 +1,6 @@
 /**
  * The full CLI (yargs) for everything but the per-message hot path: help,
- * `config check`, `quota report|recalc`, `recipients export`, `scanners check`, `sieve check|test`, `lmtp`. Commands are listed
+ * `config check`, `quota report|recalc`, `recipients export`, `scanners check`, `sieve check|test`, `lmtp`, `policy`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
  * A command line that names `deliver` never reaches yargs (deliver-intent.ts): its help, a
  * misplaced flag or anything else ends in the outcome table. yargs' own process.exit is off.
@@ -182,7 +182,7 @@ export async function main(argv: string[]): Promise<never> {
         code = await lmtpServe({ listen: args.listen, config: args.config, metrics: args.metrics });
       },
     )
-    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, recipients export, scanners check, sieve check, sieve test, lmtp')
+    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, recipients export, scanners check, sieve check, sieve test, lmtp, policy')
     .strict()
     .help()
     .version()
