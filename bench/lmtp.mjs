@@ -8,7 +8,8 @@
 // mda's peak RSS. Owns the scenarios, the goals and the report.
 // Knobs: BENCH_LMTP_N (transactions per contender and scenario, default 2000),
 // BENCH_LMTP_BLOCKS (default 4), BENCH_LMTP_BIG_MB (default 200; 0 skips), DOVECOT (the
-// dovecot binary, default /usr/sbin/dovecot), BENCH_LMTP_USER (default nobody).
+// dovecot binary, default /usr/sbin/dovecot), BENCH_LMTP_USER (default nobody),
+// BENCH_LMTP_NODE_ARGS (node flags for mda, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 import { loadavg, cpus } from 'node:os';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,6 +26,7 @@ const BLOCKS = Number(process.env.BENCH_LMTP_BLOCKS || 4);
 const BIG_MB = Number(process.env.BENCH_LMTP_BIG_MB ?? 200);
 const AS_USER = process.env.BENCH_LMTP_USER || 'nobody';
 const DOVECOT = process.env.DOVECOT || '/usr/sbin/dovecot';
+const NODE_ARGS = (process.env.BENCH_LMTP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const FROM = 'alice@example.org';
 const TEN = Array.from({ length: 10 }, (_, i) => `r${i}`);
 
@@ -210,7 +212,7 @@ export async function run() {
     mkdirSync(dvDir);
     const locals = [...new Set([...SCENARIOS.flatMap((s) => s.locals), 'big'])];
     const maxMessageSize = (BIG_MB + 10) * (1 << 20);
-    const mda = { name: 'mda lmtp', seq: 0, server: await startMda({ dir: mdaDir, bin: join(ROOT, 'bin/mda'), node: process.execPath, as: { name: AS_USER, ...as }, locals, maxMessageSize }) };
+    const mda = { name: 'mda lmtp', seq: 0, server: await startMda({ dir: mdaDir, bin: join(ROOT, 'bin/mda'), node: process.execPath, nodeArgs: NODE_ARGS, as: { name: AS_USER, ...as }, locals, maxMessageSize }) };
     servers.push(mda.server);
     const contenders = [mda];
     if (dovecotOk) {

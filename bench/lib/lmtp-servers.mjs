@@ -85,9 +85,11 @@ const tail = (path) => () => {
 /**
  * startMda: `node bin/mda lmtp` on DIR/lmtp.sock, as root switching to `as` ({ name, uid, gid }),
  * one `[users.NAME]` per local part into DIR/mail/NAME, spool on the same filesystem, logging
- * each delivery to a file (as Dovecot logs each one to its log_path).
+ * each delivery to a file (as Dovecot logs each one to its log_path). `nodeArgs` go before
+ * bin/mda (e.g. --cpu-prof --cpu-prof-dir=DIR, a directory `as` may write: the profile is
+ * written at exit, after the switch).
  */
-export async function startMda({ dir, bin, node, as, locals, maxMessageSize }) {
+export async function startMda({ dir, bin, node, nodeArgs = [], as, locals, maxMessageSize }) {
   const mail = join(dir, 'mail');
   mkdirSync(mail, { recursive: true });
   chownSync(mail, as.uid, as.gid);
@@ -101,7 +103,7 @@ export async function startMda({ dir, bin, node, as, locals, maxMessageSize }) {
     ...locals.flatMap((u) => [`[users.${u}]`, `maildir = "${join(mail, u)}"`]),
     '',
   ].join('\n'), { mode: 0o644 });
-  const args = [bin, 'lmtp', '--listen', `unix:${sock}`, '--config', config];
+  const args = [...nodeArgs, bin, 'lmtp', '--listen', `unix:${sock}`, '--config', config];
   const s = startProcess('mda lmtp', dir, node, args, { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C' });
   const lhlo = await waitReady(s, sock, tail(logPath));
   return { ...s, sock, lhlo, config, recipe: `node bin/mda lmtp --listen unix:${sock} --config ${config}`, maildir: (u) => join(mail, u) };
