@@ -39,7 +39,7 @@ const SCENARIOS = [
   { key: 'ten', label: 'ten recipients per transaction, four connections', conns: 4, locals: TEN },
 ];
 
-export const description = `LMTP server: mda lmtp vs Dovecot LMTP, same client, ${N} transactions of ~2 KB per contender and case, then one ${BIG_MB} MB message`;
+export const description = `LMTP server: mda lmtp vs Dovecot LMTP, same client, ${N} transactions of ~2 KB per contender and case${BIG_MB > 0 ? `, one ${BIG_MB} MB message` : ''}`;
 
 const tty = process.stderr.isTTY;
 const progress = (s) => tty && process.stderr.write(`\r\x1b[K  ${s}`);
@@ -241,6 +241,26 @@ async function measure(root, contenders) {
   console.log(`  ${N} transactions per contender and case in ${BLOCKS} alternating blocks (+ untimed warm-up); message ${bytes} bytes (CRLF, as sent); as ${AS_USER}; node ${process.version}; 1-min load ${load.toFixed(2)} on ${cpus().length} cores`);
   for (const c of contenders) console.log(`  ${c.name}: ${c.server.recipe}`);
 
+
+  let ok = true;
+  const bigRes = new Map();
+  if (BIG_MB > 0) {
+    for (const c of contenders) {
+      progress(`${BIG_MB} MB message: ${c.name}`);
+      bigRes.set(c, await big(c));
+      clearProgress();
+    }
+    const brows = [['one large message', 'seconds', 'stored bytes', 'peak RSS at start MB', 'peak RSS after MB', 'check']];
+    for (const c of contenders) {
+      const b = bigRes.get(c);
+      brows.push([c.name, (b.ms / 1000).toFixed(1), Number.isFinite(b.size) ? String(b.size) : '-', mb(b.before), mb(b.after), b.bad.length ? 'FAILED' : 'ok']);
+      if (b.bad.length) console.log(`  ${BIG_MB} MB, ${c.name}: CHECK FAILED: ${b.bad.join('; ')}`);
+      if (c === mda && b.bad.length) ok = false;
+    }
+    console.log(`${table(brows)}`);
+    console.log('  first, on the servers just started; peak RSS = VmHWM of the largest server process (mda: its node process; Dovecot: the lmtp one), before and after the message.');
+  }
+
   const results = [];
   for (const s of SCENARIOS) results.push(await scenario(s, contenders, msg));
 
@@ -257,7 +277,6 @@ async function measure(root, contenders) {
   console.log('  msgs/s = transactions / wall time of the timed blocks; latency = MAIL sent to the last per-recipient reply after the dot;');
   console.log('  CPU = user + system time of the server process and all its children (Dovecot: master, auth, log, lmtp, ...) over the timed blocks;');
   console.log('  check = after every block, each mailbox holds exactly the messages sent so far in new/ (and nothing in tmp/).');
-  let ok = true;
   for (const { s, res } of results) {
     for (const c of contenders) {
       const r = res.get(c);
@@ -265,24 +284,6 @@ async function measure(root, contenders) {
       if (r.bad.length) console.log(`  ${s.label}, ${c.name}: CHECK FAILED: ${r.bad.slice(0, 3).join('; ')}`);
       if (c === mda && (r.failures.length || r.bad.length)) ok = false;
     }
-  }
-
-  let bigRes = new Map();
-  if (BIG_MB > 0) {
-    for (const c of contenders) {
-      progress(`${BIG_MB} MB message: ${c.name}`);
-      bigRes.set(c, await big(c));
-      clearProgress();
-    }
-    const brows = [['one large message', 'seconds', 'stored bytes', 'peak RSS before MB', 'peak RSS after MB', 'check']];
-    for (const c of contenders) {
-      const b = bigRes.get(c);
-      brows.push([c.name, (b.ms / 1000).toFixed(1), Number.isFinite(b.size) ? String(b.size) : '-', mb(b.before), mb(b.after), b.bad.length ? 'FAILED' : 'ok']);
-      if (b.bad.length) console.log(`  ${BIG_MB} MB, ${c.name}: CHECK FAILED: ${b.bad.join('; ')}`);
-      if (c === mda && b.bad.length) ok = false;
-    }
-    console.log(`\n${table(brows)}`);
-    console.log('  peak RSS = VmHWM of the largest server process over its life (mda: the one node process; Dovecot: its largest, the lmtp process), read before and after the message.\n');
   }
 
   const get = (key, c) => results.find((r) => r.s.key === key)?.res.get(c);
@@ -299,14 +300,16 @@ async function measure(root, contenders) {
     const deliveries = results.reduce((a, r) => a + r.res.get(c).done * r.rcpts.length, 0);
     return (all.reduce((a, r) => a + r.cpuS, 0) * 1000) / deliveries;
   };
-  console.log('ratios (mda / Dovecot, same run, same client):');
+  console.log('\nratios (mda / Dovecot, same run, same client):');
   goal(`one connection, msgs/s >= ${GOALS.oneConn}x Dovecot`, dv ? rOne >= GOALS.oneConn : null, `${x(rOne)} (${rate('one', mda).toFixed(0)} vs ${dv ? rate('one', dv).toFixed(0) : '-'} msgs/s)`);
   goal(`one connection, mda p99 <= ${GOALS.p99Ms} ms`, p99 <= GOALS.p99Ms, `${fmt(p99)} ms${dv ? ` (Dovecot ${fmt(pct(get('one', dv).lat, 0.99))} ms)` : ''}`);
   goal(`four connections, msgs/s >= ${GOALS.fourConn}x Dovecot`, dv ? rFour >= GOALS.fourConn : null, `${x(rFour)} (${rate('four', mda).toFixed(0)} vs ${dv ? rate('four', dv).toFixed(0) : '-'} msgs/s)`);
   goal(`ten recipients, four connections, deliveries/s >= ${GOALS.tenRcpt}x Dovecot`, dv ? rTen >= GOALS.tenRcpt : null,
     `${x(rTen)} (${(rate('ten', mda) * 10).toFixed(0)} vs ${dv ? (rate('ten', dv) * 10).toFixed(0) : '-'} deliveries/s)`);
   const bm = bigRes.get(mda);
-  if (bm) goal(`peak RSS of mda lmtp with one ${BIG_MB} MB message < ${GOALS.rssMb} MB`, bm.after / 1024 < GOALS.rssMb, `${mb(bm.after)} MB (VmHWM; ${mb(bm.before)} MB before the message)`);
+  if (bm) goal(`peak RSS of mda lmtp with one ${BIG_MB} MB message < ${GOALS.rssMb} MB`, bm.after / 1024 < GOALS.rssMb, `${mb(bm.after)} MB (VmHWM of a fresh server; ${mb(bm.before)} MB before the message)`);
+  const peak = (c) => Math.max(...treePids(c.server.pid).map(vmHwmKb).filter(Number.isFinite));
+  console.log(`  info    peak RSS over the whole run: mda ${mb(vmHwmKb(mda.server.pid))} MB${dv ? `, Dovecot's largest process ${mb(peak(dv))} MB` : ''}`);
   console.log(`  info    CPU per delivery, all cases: mda ${cpuPer(mda).toFixed(2)} ms${dv ? `, Dovecot ${cpuPer(dv).toFixed(2)} ms (${x(ratioOf(cpuPer(mda), cpuPer(dv)))})` : ''}`);
   if (load > cpus().length) console.log(`\n  WARNING: 1-min load average ${load.toFixed(1)} on ${cpus().length} cores before the run: other work competed; the ratios hold better than the absolute figures.`);
   if (!ok) console.error('FAILED: mda lmtp did not store every message exactly once');
