@@ -10,6 +10,7 @@ const SECTIONS = {
   quota: () => import('./quota.mjs'),
   flood: () => import('./flood.mjs'),
   sieve: () => import('./sieve.mjs'),
+  lmtp: () => import('./lmtp.mjs'),
 };
 
 const runs = Number(process.env.BENCH_RUNS || 40);
