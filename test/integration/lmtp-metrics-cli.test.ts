@@ -116,7 +116,7 @@ describe('mda lmtp --metrics (built CLI)', () => {
     expect(existsSync(sock)).toBe(false);
   });
 
-  it.skipIf(!isRoot)('as root with [lmtp] user: a --metrics port below 1024 is opened before the switch and answers', async () => {
+  it.skipIf(!isRoot)('as root with [lmtp] user: a --metrics port below 1024 is opened before the switch and answers, counting the open connection', async () => {
     const { dir, cfg, sock } = setup();
     let port = 0;
     for (let p = 1000; p > 900 && port === 0; p--) if (await canBind(p)) port = p;
@@ -130,9 +130,13 @@ describe('mda lmtp --metrics (built CLI)', () => {
       if (i > 300 || child.exitCode !== null) throw new Error(`mda lmtp did not start (exit ${child.exitCode})`);
       await new Promise((r) => setTimeout(r, 50));
     }
+    // The socket file exists before the metrics listener opens; the greeting comes once everything is up.
+    const c = await lmtpClient(sock);
+    expect(await c.reply()).toMatch(/^220 /);
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(res.status).toBe(200);
-    expect(sampleValue(parsePrometheusText(await res.text()), 'mda_lmtp_connections_active', {})).toBe(0);
+    expect(sampleValue(parsePrometheusText(await res.text()), 'mda_lmtp_connections_active', {})).toBe(1); // the greeted client, read from the server at scrape time
+    c.raw.socket.destroy();
     child.kill('SIGTERM');
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
   });
