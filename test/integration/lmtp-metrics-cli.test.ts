@@ -63,21 +63,30 @@ function setup(): { dir: string; cfg: string; sock: string } {
   return { dir, cfg, sock: join(dir, 'lmtp.sock') };
 }
 
+/**
+ * Starts `mda lmtp --metrics 127.0.0.1:PORT` and connects once it greets: the socket file
+ * exists before the metrics listener opens, the greeting comes once everything is up.
+ */
+async function startGreeted(dir: string, cfg: string, sock: string, port: number) {
+  const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--metrics', `127.0.0.1:${port}`, '--config', cfg], {
+    env: { PATH: process.env.PATH, HOME: dir },
+    stdio: 'ignore',
+  });
+  children.push(child);
+  for (let i = 0; !existsSync(sock); i++) {
+    if (i > 300 || child.exitCode !== null) throw new Error(`mda lmtp did not start (exit ${child.exitCode})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const c = await lmtpClient(sock);
+  expect(await c.reply()).toMatch(/^220 /);
+  return { child, c };
+}
+
 describe('mda lmtp --metrics (built CLI)', () => {
   it('a scrape counts what the replies said: one delivered (class 2), one unknown recipient refused', async () => {
     const { dir, cfg, sock } = setup();
     const port = await freePort();
-    const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--metrics', `127.0.0.1:${port}`, '--config', cfg], {
-      env: { PATH: process.env.PATH, HOME: dir },
-      stdio: 'ignore',
-    });
-    children.push(child);
-    for (let i = 0; !existsSync(sock); i++) {
-      if (i > 300 || child.exitCode !== null) throw new Error(`mda lmtp did not start (exit ${child.exitCode})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const c = await lmtpClient(sock);
-    expect(await c.reply()).toMatch(/^220 /);
+    const { child, c } = await startGreeted(dir, cfg, sock, port);
     c.send('LHLO client.test\r\n');
     await c.reply();
     c.send(transaction('s@example.org', ['alice@example.com', 'nobody-here@example.com'], 'Subject: m\r\n\r\nx\r\n'));
@@ -121,18 +130,7 @@ describe('mda lmtp --metrics (built CLI)', () => {
     let port = 0;
     for (let p = 1000; p > 900 && port === 0; p--) if (await canBind(p)) port = p;
     expect(port).toBeGreaterThan(0);
-    const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--metrics', `127.0.0.1:${port}`, '--config', cfg], {
-      env: { PATH: process.env.PATH, HOME: dir },
-      stdio: 'ignore',
-    });
-    children.push(child);
-    for (let i = 0; !existsSync(sock); i++) {
-      if (i > 300 || child.exitCode !== null) throw new Error(`mda lmtp did not start (exit ${child.exitCode})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    // The socket file exists before the metrics listener opens; the greeting comes once everything is up.
-    const c = await lmtpClient(sock);
-    expect(await c.reply()).toMatch(/^220 /);
+    const { child, c } = await startGreeted(dir, cfg, sock, port);
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(res.status).toBe(200);
     expect(sampleValue(parsePrometheusText(await res.text()), 'mda_lmtp_connections_active', {})).toBe(1); // the greeted client, read from the server at scrape time
