@@ -4,8 +4,11 @@
  * (chmod/chown), then at most one switch to the section's `user`, and only then
  * connections are served; then the lifecycle (SIGTERM/SIGINT stop, SIGHUP reload with
  * file:line errors keeping the old config). Parameterised by the protocol (handler
- * factory, server lines, line end) and the config section. Returns the exit status;
- * prints only fatal start-up errors. Must not: speak a protocol or exit the process.
+ * factory, server lines, line end), the config section, and optional hooks for the
+ * command's own options and for what it must open while still root (e.g. `--metrics`,
+ * server/metrics-option.ts); whatever those open is closed on every exit path.
+ * Returns the exit status; prints only fatal start-up errors. Must not: speak a
+ * protocol or exit the process.
  */
 import { ConfigError, findConfigPath, loadConfig, loadConfigAsync } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -41,6 +44,30 @@ export interface ServerSection {
   shutdownGraceMs: number;
 }
 
+/** What a beforeSwitch hook opened while still root. */
+export interface OpenedBeforeSwitch<E> {
+  /** Handed to protocol() as `opened` (e.g. where the metrics page is plugged in). */
+  value: E;
+  /** Logged once the server serves, after the "listening on" lines. */
+  banner?: string;
+  /** Called on every exit path once this was opened: a failed switch or protocol, and after the server stopped. */
+  close(): Promise<void>;
+}
+
+/** What protocol() is given: the start-up's results, as the uid that serves. */
+export interface ServeStart<A extends ServeArgs, E> {
+  config: Config;
+  logger: Logger;
+  account: Account | undefined;
+  root: boolean;
+  me: Account;
+  args: A;
+  /** What beforeSwitch opened; undefined when the spec has none or it opened nothing. */
+  opened: E | undefined;
+  /** The server (not yet serving), read later: its `active` count is the connections open at that moment. */
+  server: { readonly active: number };
+}
+
 /** What the protocol builds once start-up is done (after the user switch). */
 export interface ServeProtocol {
   createHandler(conn: Conn): ConnectionHandler;
@@ -50,7 +77,7 @@ export interface ServeProtocol {
   close?(): void;
 }
 
-export interface ServeSpec {
+export interface ServeSpec<A extends ServeArgs = ServeArgs, E = undefined> {
   /** `policy` → messages start `mda policy:`. */
   command: string;
   /** `[policy]`, for messages. */
@@ -64,7 +91,18 @@ export interface ServeSpec {
    * A throw or rejection (e.g. a spool directory that cannot be made) is a fatal start-up
    * error: exit 69 with its message, sockets closed.
    */
-  protocol(start: { config: Config; logger: Logger; account: Account | undefined; root: boolean; me: Account }): ServeProtocol | Promise<ServeProtocol>;
+  protocol(start: ServeStart<A, E>): ServeProtocol | Promise<ServeProtocol>;
+  /**
+   * The command's own options, checked with --listen before the config is read:
+   * why one is wrong (a usage error, exit 64, nothing opened), or undefined.
+   */
+  checkArgs?(args: A): string | undefined;
+  /**
+   * Opens what must be opened while still root: after the sockets, before the uid switch
+   * (e.g. an HTTP listener on a port below 1024). Undefined = nothing to open. A throw or
+   * rejection is a fatal start-up error: exit 69 with its message, sockets closed.
+   */
+  beforeSwitch?(start: { args: A; config: Config; logger: Logger }): Promise<OpenedBeforeSwitch<E> | undefined>;
   /** How the log's "listening on" line describes the rights the server runs with. */
   describeMode?(account: Account | undefined, root: boolean, me: Account): string;
   /** Settings of the protocol's own that a running server cannot take over (logged on reload). */
@@ -85,7 +123,7 @@ export interface ServeIo {
 export const processServeIo = (): ServeIo => ({ err: process.stderr, env: process.env });
 
 /** serveCommand runs the server until a signal stops it; the promise holds the exit status. */
-export async function serveCommand(spec: ServeSpec, args: ServeArgs, io: ServeIo = processServeIo()): Promise<number> {
+export async function serveCommand<A extends ServeArgs, E>(spec: ServeSpec<A, E>, args: A, io: ServeIo = processServeIo()): Promise<number> {
   const fatal = (code: number, msg: string): number => (io.err.write(`mda ${spec.command}: ${msg}\n`), code);
   const addresses: ListenAddress[] = [];
   for (const text of args.listen) {
@@ -94,6 +132,8 @@ export async function serveCommand(spec: ServeSpec, args: ServeArgs, io: ServeIo
     addresses.push(r.address);
   }
   if (addresses.length === 0) return fatal(EX_USAGE, 'name at least one --listen address');
+  const badArg = spec.checkArgs?.(args);
+  if (badArg !== undefined) return fatal(EX_USAGE, badArg);
 
   const configPath = findConfigPath(args.config, io.env);
   let config: Config;
@@ -141,31 +181,46 @@ export async function serveCommand(spec: ServeSpec, args: ServeArgs, io: ServeIo
     opening.dispose();
   }
 
+  let opened: OpenedBeforeSwitch<E> | undefined;
+  // Every fatal exit from here on: what was opened as root is closed before the message.
+  const closeAll = async (): Promise<void> => {
+    await opened?.close();
+    await Promise.all(listeners.map((l) => l.close()));
+  };
+  try {
+    opened = await spec.beforeSwitch?.({ args, config, logger });
+  } catch (err) {
+    await closeAll();
+    return fatal(EX_UNAVAILABLE, (err as Error).message);
+  }
+
   // Once, before any connection is served: a server never changes uid with work in flight.
   if (account) {
     try {
       switchToAccount(account);
     } catch (err) {
-      await Promise.all(listeners.map((l) => l.close()));
+      await closeAll();
       return fatal(EX_UNAVAILABLE, `cannot switch to ${spec.section} user ${user}: ${(err as Error).message}`);
     }
   }
 
   let current = config;
-  let protocol: ServeProtocol;
-  try {
-    protocol = await spec.protocol({ config, logger, account, root, me });
-  } catch (err) {
-    await Promise.all(listeners.map((l) => l.close()));
-    return fatal(EX_UNAVAILABLE, (err as Error).message);
-  }
+  let protocol: ServeProtocol | undefined;
+  // Made before the protocol (it serves nothing until serve() below) so the protocol can read its `active` count.
   const server = new LineServer({
     limits: section.limits,
     replies: spec.replies,
     lineEnd: spec.lineEnd,
     logger,
-    createHandler: (conn) => protocol.createHandler(conn),
+    createHandler: (conn) => protocol!.createHandler(conn),
   });
+  try {
+    protocol = await spec.protocol({ config, logger, account, root, me, args, opened: opened?.value, server });
+  } catch (err) {
+    await closeAll();
+    return fatal(EX_UNAVAILABLE, (err as Error).message);
+  }
+  const serving = protocol;
   const life = runLifecycle({
     server,
     logger,
@@ -174,7 +229,7 @@ export async function serveCommand(spec: ServeSpec, args: ServeArgs, io: ServeIo
     reload: async () => {
       const next = await loadConfigAsync(configPath);
       const changes = [...restartOnlyChanges(spec, current, next), ...(spec.restartOnly?.(current, next) ?? [])];
-      protocol.apply(next);
+      serving.apply(next);
       for (const change of changes) logger.warn(`SIGHUP: ${change} changes only at restart`);
       current = next;
       server.setLimits(spec.server(next).limits);
@@ -193,8 +248,10 @@ export async function serveCommand(spec: ServeSpec, args: ServeArgs, io: ServeIo
     server.serve(l);
     logger.info(`${spec.command}: listening on ${l.bound} ${mode}`);
   }
+  if (opened?.banner) logger.info(`${spec.command}: ${opened.banner}`);
   const code = await life.done;
-  protocol.close?.();
+  await opened?.close();
+  serving.close?.();
   process.off('uncaughtException', onBug);
   process.off('unhandledRejection', onBug);
   await logger.flush();
@@ -202,7 +259,7 @@ export async function serveCommand(spec: ServeSpec, args: ServeArgs, io: ServeIo
 }
 
 /** The section's settings a running server cannot take over: sockets are open and the user switched once. */
-function restartOnlyChanges(spec: ServeSpec, a: Config, b: Config): string[] {
+function restartOnlyChanges<A extends ServeArgs, E>(spec: ServeSpec<A, E>, a: Config, b: Config): string[] {
   const out: string[] = [];
   const sa = spec.server(a);
   const sb = spec.server(b);
