@@ -77,6 +77,8 @@ export function lmtpHandler(deps: LmtpServerDeps, conn: Conn): ConnectionHandler
         case 'deliver': {
           const started = monotonicMs();
           const outcomes = tx ? await tx.deliver(accepted) : [];
+          // The spool goes before the replies: a client holding its 250s finds nothing of it left.
+          await tx?.discard();
           deps.metrics?.transactionDone(accepted.map((_, i) => outcomes[i] ?? temp('unexpected', 'no outcome for this recipient')), (monotonicMs() - started) / 1000);
           accepted.forEach((r, i) => log(`from=<${a.envelope.from}> to=<${r.address}> user=${r.user}: ${outcomes[i] ? describeOutcome(outcomes[i]!) : 'no outcome'}`));
           step = afterDelivery(state, outcomes);
@@ -105,7 +107,8 @@ export function lmtpHandler(deps: LmtpServerDeps, conn: Conn): ConnectionHandler
         deps.metrics?.rcptRefused(quota.outcome);
         return { accept: false, outcome: quota.outcome };
       }
-      accepted.push({ address: to, user: r.user, extension: r.extension });
+      const resolved = { user: r.user, switchTo: r.switchTo, uid: r.uid, home: r.home, maildir: r.maildir };
+      accepted.push({ address: to, user: r.user, extension: r.extension, resolved });
       return { accept: true };
     } finally {
       conn.signal.removeEventListener('abort', stop);

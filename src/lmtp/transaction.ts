@@ -24,6 +24,7 @@ import { parseHeaders } from '../message/headers.js';
 import { classifyError } from '../outcome/classify.js';
 import { reject, temp, type Outcome } from '../outcome/outcome.js';
 import { deliverMessage, type MessageRecipient, type UidRunner } from '../pipeline/deliver-message.js';
+import type { Recipient } from '../pipeline/recipient.js';
 import { countDeliveredTo } from '../pipeline/early-checks.js';
 import { spoolStdin } from '../pipeline/spool-stdin.js';
 import type { BreakerStore } from '../scanners/breaker-store.js';
@@ -51,6 +52,8 @@ export interface AcceptedRecipient {
   /** The [users] key or account name (resolve.ts). */
   user: string;
   extension: string;
+  /** Who and where, as resolved at RCPT: the delivery does not look the account up again. */
+  resolved: Recipient;
 }
 
 export type FeedResult = { done: false } | { done: true; rest: Buffer; tooLarge: boolean };
@@ -151,6 +154,7 @@ export class Transaction {
       return {
         user: r.user,
         envelope: { sender: this.sender, recipient: r.address, originalRecipient: r.address, extension: r.extension },
+        resolved: r.resolved,
       };
     });
     const results = await Promise.race([deliverMessage(session, { spool: this.spool, header: head.header }, message, workers), this.hardStop.then(() => undefined)]);

@@ -38,6 +38,12 @@ export interface MessageRecipient {
   prepend?: Buffer;
   /** Where the implicit keep stores ('' = INBOX). */
   folder?: string;
+  /**
+   * Who and where, when the front end has already resolved the recipient (LMTP, at RCPT):
+   * spares a second account lookup per copy, which may fork getent (NSS) for every recipient
+   * of every message. Never sent to a uid worker, which resolves as its own uid.
+   */
+  resolved?: Recipient;
 }
 
 export interface RecipientResult {
@@ -60,7 +66,7 @@ export async function deliverMessage(s: Session, msg: SpooledMessage, rcpts: rea
   const settle = (i: number, outcome: Outcome, facts = factsOf(rcpts[i]!)) => (results[i] = { user: rcpts[i]!.user, outcome, facts });
   try {
     await msg.spool.seal();
-    const resolved = await Promise.all(rcpts.map((r) => s.deadline.race(resolveRecipient({ user: r.user }, s.config, s.env, s.deadline.signal)).catch((err: unknown) => classifyError(err, 'delivery', s.config.quota))));
+    const resolved = await Promise.all(rcpts.map((r) => r.resolved ?? s.deadline.race(resolveRecipient({ user: r.user }, s.config, s.env, s.deadline.signal)).catch((err: unknown) => classifyError(err, 'delivery', s.config.quota))));
     const byUid = new Map<number, { account: Account; idx: number[] }>();
     const here: Promise<unknown>[] = [];
     resolved.forEach((rcpt, i) => {

@@ -88,7 +88,8 @@ class Worker {
     const onAbort = () => void this.post({ t: 'abort', id, why: 'the session was aborted' }).catch(() => undefined);
     s.deadline.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.post({ t: 'begin', id, deadlineMs: s.deadline.remaining(), header: msg.header, rcpts });
+      // The worker resolves each recipient as its own uid: a resolution made as root would ask it to switch.
+      await this.post({ t: 'begin', id, deadlineMs: s.deadline.remaining(), header: msg.header, rcpts: rcpts.map(({ resolved: _, ...r }) => r) });
       await withFd(await open(msg.spool.path, C.O_RDONLY | C.O_NOFOLLOW), async (fd) => {
         const buf = Buffer.allocUnsafe(CHUNK_BYTES);
         for (let pos = 0; ; ) {

@@ -41,7 +41,7 @@ function chownTree(path: string): void {
 }
 
 /** startServer writes the config and starts `mda lmtp`; resolves once it answers. */
-async function startServer(extra = '', opts: { users?: string[]; systemUsers?: boolean } = {}): Promise<{ sock: string; child: ChildProcess; output: () => string }> {
+async function startServer(extra = '', opts: { users?: string[]; systemUsers?: boolean; path?: string } = {}): Promise<{ sock: string; child: ChildProcess; output: () => string }> {
   mkdirSync(join(dir, 'mail'), { recursive: true });
   if (!opts.systemUsers) chownTree(join(dir, 'mail'));
   const cfg = join(dir, 'mda.toml');
@@ -49,7 +49,7 @@ async function startServer(extra = '', opts: { users?: string[]; systemUsers?: b
   const users = (opts.users ?? ['alice', 'bob', 'carol', 'dave']).map((u) => `[users.${u}]\nmaildir = "${mail(u)}"\n`).join('');
   const asUser = isRoot && !opts.systemUsers ? 'user = "nobody"\n' : '';
   writeFileSync(cfg, `[log]\ntarget = "none"\n[lmtp]\n${asUser}spool_dir = "${spoolDir()}"\n${extra}\n${users}`);
-  const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--config', cfg], { env: { PATH: process.env.PATH, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--config', cfg], { env: { PATH: opts.path ?? process.env.PATH, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -92,6 +92,24 @@ describe('mda lmtp delivers (built CLI)', () => {
     expect(statSync(a[0]!).ino).toBe(statSync(b[0]!).ino);
     expect(statSync(a[0]!).uid).toBe(MAIL_UID);
     expect(listDir(join(spoolDir(), 'tmp'))).toEqual([]); // spool discarded
+  });
+
+  it('the recipient resolved at RCPT is the one delivered to: no second account lookup (getent) per copy', async () => {
+    // A getent on PATH that records each call: a [users] entry is never a system account here,
+    // so any lookup of it would reach NSS through getent.
+    const bin = join(dir, 'bin');
+    const calls = join(dir, 'getent.calls');
+    mkdirSync(bin);
+    writeFileSync(calls, '', { mode: 0o666 });
+    chmodSync(calls, 0o666);
+    writeFileSync(join(bin, 'getent'), `#!/bin/sh\necho "$*" >> ${calls}\nexec /usr/bin/getent "$@"\n`, { mode: 0o755 });
+    const { sock } = await startServer('', { path: `${bin}:${process.env.PATH}` });
+    const c = await connect(sock);
+    c.send(transaction('s@example.org', ['alice@example.com', 'bob@example.com'], 'Subject: x\r\n\r\ny\r\n'));
+    const r = await c.replies(6);
+    expect(r.slice(4)).toEqual([expect.stringMatching(/^250 /), expect.stringMatching(/^250 /)]);
+    expect([messages('alice').length, messages('bob').length]).toEqual([1, 1]);
+    expect(readFileSync(calls, 'utf8').split('\n').filter((l) => /alice|bob/.test(l))).toEqual([]);
   });
 
   it('a single recipient gets Return-Path then Delivered-To (as Dovecot LMTP adds them)', async () => {
