@@ -19,7 +19,7 @@ import { runLifecycle, type SignalSource } from '../../server/lifecycle.js';
 import { parseListenAddress, type ListenAddress } from '../../server/listen-address.js';
 import { ListenError, openListeners, type OpenListener } from '../../server/listen.js';
 import { lmtpHandler } from '../../lmtp/lmtp-handler.js';
-import { defaultSpoolDir, prepareSpoolDir } from '../../lmtp/spool-dir.js';
+import { defaultSpoolDir, prepareSpoolDir, removeStaleSpoolFiles } from '../../lmtp/spool-dir.js';
 import { createNameSource } from '../../maildir/name-source.js';
 import { recipientRules, type RecipientRules } from '../../recipients/rules.js';
 import { systemAccounts } from '../../recipients/resolve.js';
@@ -143,6 +143,10 @@ export async function lmtpServe(args: LmtpArgs, io: LmtpIo = processIo()): Promi
     await Promise.all(listeners.map((l) => l.close()));
     return fatal(EX_UNAVAILABLE, `[lmtp] spool_dir: ${(err as Error).message}`);
   }
+  // Before serving: a crashed predecessor's spool files (only old ones: another server may share the dir).
+  const swept = await removeStaleSpoolFiles(spoolDir);
+  if (swept.removed.length > 0) logger.info(`removed ${swept.removed.length} stale spool file(s) from ${spoolDir}/tmp`);
+  for (const p of swept.problems) logger.warn(`stale spool file not removed: ${p}`);
 
   let current = config;
   // Compiled once per config (start and each reload), not per RCPT.
