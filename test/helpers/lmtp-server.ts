@@ -23,6 +23,8 @@ export interface LmtpServerOptions {
   /** Run in a new UTS namespace under this host name (root only; see canSetHostName). */
   hostName?: string;
   env?: NodeJS.ProcessEnv;
+  /** The CLI to run (default: this checkout's bin/mda), e.g. a copy made by realstack's installApp. */
+  mda?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,7 +45,7 @@ function answers(listen: string): Promise<boolean> {
 }
 
 export async function startLmtpServer(o: LmtpServerOptions): Promise<LmtpServer> {
-  const mda = [MDA, 'lmtp', '--listen', o.listen, '--config', o.config];
+  const mda = [o.mda ?? MDA, 'lmtp', '--listen', o.listen, '--config', o.config];
   // `hostname NAME` inside the namespace changes only this server's view (os.hostname()).
   const [cmd, args] = o.hostName
     ? ['unshare', ['--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', o.hostName, process.execPath, ...mda]]
