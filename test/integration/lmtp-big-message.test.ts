@@ -63,7 +63,7 @@ describe('mda lmtp streams large messages with flat memory', () => {
     want.update('Subject: big\n\n');
     // About 1 KiB lines: 8-bit bytes, and a leading dot the client must stuff (".." on the wire, "." stored).
     const text = `.dot ${'0123456789abcdefghijklmnopqrstuvwxyz\xe9\xff'.repeat(26)}`.padEnd(1021, 'z');
-    const wireLine = Buffer.from(`.${text}\r\n`, 'latin1'); 
+    const wireLine = Buffer.from(`.${text}\r\n`, 'latin1');
     const storedLine = Buffer.from(`${text}\n`, 'latin1');
     const block = Buffer.concat(Array.from({ length: 256 }, () => wireLine)); // 256 KiB per write
     const storedBlock = Buffer.concat(Array.from({ length: 256 }, () => storedLine));
