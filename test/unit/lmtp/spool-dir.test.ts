@@ -1,6 +1,7 @@
 /**
- * The spool directory check: only a real directory of the serving uid with no
- * group/other access is used (the default lives in the shared temp dir).
+ * The spool directory: only a real directory of the serving uid with no
+ * group/other access is used (the default lives in the shared temp dir), and
+ * which of its tmp/ entries are stale (removed at start-up).
  */
 import { describe, expect, it } from 'vitest';
 import { isStaleSpoolEntry, privateDirProblem, STALE_SPOOL_AGE_MS } from '../../../src/lmtp/spool-dir.js';
