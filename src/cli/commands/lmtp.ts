@@ -9,7 +9,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../../config/schema.js';
 import { lmtpHandler } from '../../lmtp/lmtp-handler.js';
-import { defaultSpoolDir, prepareSpoolDir } from '../../lmtp/spool-dir.js';
+import { defaultSpoolDir, prepareSpoolDir, removeStaleSpoolFiles } from '../../lmtp/spool-dir.js';
 import { createNameSource } from '../../maildir/name-source.js';
 import { recipientRules, type RecipientRules } from '../../recipients/rules.js';
 import { systemAccounts } from '../../recipients/resolve.js';
@@ -61,6 +61,10 @@ export const LMTP_SPEC: ServeSpec<LmtpArgs, MetricsPage> = {
     } catch (err) {
       throw new Error(`[lmtp] spool_dir: ${(err as Error).message}`);
     }
+    // Before serving: a crashed predecessor's spool files (only old ones: another server may share the dir).
+    const swept = await removeStaleSpoolFiles(spoolDir);
+    if (swept.removed.length > 0) logger.info(`removed ${swept.removed.length} stale spool file(s) from ${spoolDir}/tmp`);
+    for (const p of swept.problems) logger.warn(`stale spool file not removed: ${p}`);
     // Fixed at start, as the switch itself: a reload cannot change the mode of a running server.
     const virtualOnly = config.lmtp.user !== '';
     let current = config;
