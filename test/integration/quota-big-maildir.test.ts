@@ -26,8 +26,8 @@ const SIZE = 10;
  * past the deadline itself shows as the watchdog's SIGKILL, asserted separately.
  */
 const BOUND_MS = 5_000;
-/** Deliveries allowed to converge (each counts a budget's worth; ~10 on a 2-core VM). */
-const MAX_ROUNDS = 60;
+/** Deliveries allowed to converge (each counts a budget's worth: ~10 on a quiet 2-core VM, 60+ under heavy load). */
+const MAX_ROUNDS = 100;
 
 let t: ReturnType<typeof tempDir>;
 let md: string;
@@ -62,7 +62,7 @@ async function deliverUntilCounted(cfg: string): Promise<MdaResult[]> {
 }
 
 describe('a Maildir too big to count in one delivery (issue 9 finding 5)', () => {
-  it('200,000 files without ,S=, no maildirsize, --deadline 1s: each delivery ends in time with no lock left, and the count converges', { timeout: 180_000 }, async () => {
+  it('200,000 files without ,S=, no maildirsize, --deadline 1s: each delivery ends in time with no lock left, and the count converges', { timeout: 300_000 }, async () => {
     const cfg = join(t.dir, 'big.toml');
     writeFileSync(cfg, `${QUIET_CONFIG}[quota]\nstorage = "1G"\n`);
     const runs = await deliverUntilCounted(cfg);
@@ -75,7 +75,7 @@ describe('a Maildir too big to count in one delivery (issue 9 finding 5)', () =>
     expect(onDisk).toMatchObject({ bytes: fresh.bytes, count: fresh.count });
   });
 
-  it('sums not recounted in time never bounce: 0 or 4.2.2 until the count is complete, then 5.2.2', { timeout: 180_000 }, async () => {
+  it('sums not recounted in time never bounce: 0 or 4.2.2 until the count is complete, then 5.2.2', { timeout: 300_000 }, async () => {
     rmSync(join(md, 'maildirsize'), { force: true });
     rmSync(join(md, 'tmp', 'mda-quota-scan'), { force: true });
     const cfg = join(t.dir, 'small.toml');
