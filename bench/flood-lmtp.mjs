@@ -34,6 +34,7 @@ const SCAN_MS = Number(process.env.BENCH_FLOOD_SCAN_MS || 1000);
 const TIME_LIMIT_S = 1000; // Postfix's command_time_limit: a delivery still running then is killed (and bounced)
 const RCPT = 'bob@example.test'; // the corpus's recipient
 const GOAL = 20;
+const LOCKSLEEP_MS = 8000; // procmail's default LOCKSLEEP (config.h DEFlocksleep)
 const isRoot = process.getuid?.() === 0;
 const MAIL_UID = 65534; // nobody: the server's uid in virtual users mode when we are root
 
@@ -249,7 +250,7 @@ async function runLmtp(root, spamd, corpus) {
 }
 
 /** A process per message, `SENDERS` at a time, as Postfix's local(8) runs a mailbox_command. */
-async function runPerProcess(name, cmdFor, items, label, spamd) {
+async function runPerProcess(name, cmdFor, items, label, spamd, rampMs = 0) {
   const lat = [];
   const deferrals = [];
   const accepted = new Set();
@@ -276,7 +277,8 @@ async function runPerProcess(name, cmdFor, items, label, spamd) {
         res({ ms: performance.now() - s, code: code ?? sig, out: out.trim().split('\n')[0] ?? '' });
       });
     });
-  const worker = async () => {
+  const worker = async (w, all) => {
+    await new Promise((r) => setTimeout(r, (rampMs * w) / all));
     while (next < items.length) {
       const it = items[next++];
       const r = await one(it);
@@ -289,7 +291,8 @@ async function runPerProcess(name, cmdFor, items, label, spamd) {
   };
   const cpu0 = cpuOf('self') - cpuOwn();
   const metered = meter(spamd);
-  await Promise.all(Array.from({ length: Math.min(SENDERS, items.length) }, worker));
+  const senders = Math.min(SENDERS, items.length);
+  await Promise.all(Array.from({ length: senders }, (_, w) => worker(w, senders)));
   const wallMs = performance.now() - t0;
   clearProgress();
   return { name, ...metered(), n: items.length, wallMs, lat: lat.sort((a, b) => a - b), deferrals, broken: [], cpu: cpuOf('self') - cpuOwn() - cpu0, accepted };
@@ -332,7 +335,11 @@ async function runLocked(root, spamd, corpus) {
   const warmRc = rcFor(makeMaildir(join(dir, 'warmup')), 'procmailrc.warmup');
   const warm = await runPerProcess('warm-up', () => ({ cmd: bin, args: ['-p', '-m', warmRc], env: postfixEnv(dir) }), corpus.slice(0, 1), 'procmail warm-up', spamd);
   if (warm.deferrals.length) return { fatal: `warm-up delivery: ${warm.deferrals[0].reply}` };
-  const r = await runPerProcess('procmail + spamc (lock)', () => ({ cmd: bin, args: ['-p', '-m', rc], env: postfixEnv(dir) }), corpus, 'procmail + spamc (lock)', spamd);
+  // procmail retries a taken lock every LOCKSLEEP (8 s). Senders that all start at once retry in
+  // step, and then one message gets through every 8 s. Mail that arrives over time spreads those
+  // retries out, and that gives the incident's "about 1 msg/s". So the senders start spread over one
+  // LOCKSLEEP (a sender's start is the start of its first delivery; the time before it counts).
+  const r = await runPerProcess('procmail + spamc (lock)', () => ({ cmd: bin, args: ['-p', '-m', rc], env: postfixEnv(dir) }), corpus, 'procmail + spamc (lock)', spamd, LOCKSLEEP_MS);
   // spamc hands the message back unchanged when it cannot reach spamd: only spamd's header proves a scan
   return { ...r, check: verify(maildir, corpus, r.accepted, /^X-Spam-Status: No,/im) };
 }
