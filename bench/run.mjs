@@ -9,6 +9,7 @@ const SECTIONS = {
   startup: () => import('./startup.mjs'),
   quota: () => import('./quota.mjs'),
   flood: () => import('./flood.mjs'),
+  'flood-lmtp': () => import('./flood-lmtp.mjs'),
   sieve: () => import('./sieve.mjs'),
   lmtp: () => import('./lmtp.mjs'),
 };
