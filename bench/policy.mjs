@@ -198,13 +198,13 @@ async function memory(c) {
   const step = Math.max(1, Math.floor(MEM_N / 20));
   const samples = [{ n: 0, kb: vmRssKb(c.server.pid) }];
   let sent = 0;
+  let n = 0; // answers so far (acc.lat is emptied as it goes)
   const acc = { lat: [], failures: [], wrong: [] };
   const worker = async (conn) => {
     while (sent < MEM_N) {
       sent++;
       if (!(await ask(c, conn, acc))) return;
-      const n = acc.lat.length;
-      if (n % step === 0) {
+      if (++n % step === 0) {
         samples.push({ n, kb: vmRssKb(c.server.pid) });
         progress(`memory: ${c.name}: ${n}/${MEM_N}, RSS ${mb(samples.at(-1).kb)} MB`);
       }
@@ -221,7 +221,7 @@ async function memory(c) {
   const my = tail.reduce((a, s) => a + s.kb, 0) / tail.length;
   const sxy = tail.reduce((a, s) => a + (s.n - mx) * (s.kb - my), 0);
   const sxx = tail.reduce((a, s) => a + (s.n - mx) ** 2, 0);
-  return { start: samples[0].kb, at10: at(0.1).kb, at100: samples.at(-1).kb, slope: sxx > 0 ? (sxy / sxx) * 100_000 : NaN, failures: acc.failures, wrong: acc.wrong };
+  return { start: samples[0].kb, at10: at(0.1).kb, at50: at(0.5).kb, at100: samples.at(-1).kb, slope: sxx > 0 ? (sxy / sxx) * 100_000 : NaN, failures: acc.failures, wrong: acc.wrong };
 }
 
 export async function run() {
@@ -354,12 +354,12 @@ async function measure(contenders) {
   console.log(`  info    CPU per request, all cases: ${contenders.map((c) => `${c.name} ${cpuPer(c).toFixed(0)} µs`).join(', ')}`);
 
   if (MEM_N > 0) {
-    const mrows = [['memory', 'requests', 'RSS at start MB', 'RSS at 10% MB', 'RSS at 100% MB', 'slope from 10% on, KB/100k requests', 'failed', 'wrong answers']];
+    const mrows = [['memory', 'requests', 'RSS at start MB', 'RSS at 10% MB', 'RSS at 50% MB', 'RSS at 100% MB', 'slope from 10% on, KB/100k requests', 'failed', 'wrong answers']];
     const mems = [];
     for (const m of [mda, mda0]) {
       const r = await memory(m);
       mems.push([m, r]);
-      mrows.push([m.name, String(MEM_N), mb(r.start), mb(r.at10), mb(r.at100), r.slope.toFixed(0), String(r.failures.length), String(r.wrong.length)]);
+      mrows.push([m.name, String(MEM_N), mb(r.start), mb(r.at10), mb(r.at50), mb(r.at100), r.slope.toFixed(0), String(r.failures.length), String(r.wrong.length)]);
       if (r.failures.length || r.wrong.length) ok = false;
     }
     console.log(`\n${table(mrows)}\n`);
