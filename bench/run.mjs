@@ -12,6 +12,7 @@ const SECTIONS = {
   'flood-lmtp': () => import('./flood-lmtp.mjs'),
   sieve: () => import('./sieve.mjs'),
   lmtp: () => import('./lmtp.mjs'),
+  policy: () => import('./policy.mjs'),
 };
 
 const runs = Number(process.env.BENCH_RUNS || 40);
