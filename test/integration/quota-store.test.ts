@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatMaildirsize, MAILDIRSIZE_STALE_MS, parseMaildirsize, type QuotaLimits } from '../../src/quota/maildirsize.js';
@@ -288,13 +288,14 @@ describe('atomic rewrite', () => {
       const seen = new Map();
       let reads = 0;
       while (!fs.existsSync(stop)) {
-        try { const s = fs.readFileSync(path, 'latin1'); seen.set(s, (seen.get(s) ?? 0) + 1); reads++; }
+        try { const s = fs.readFileSync(path, 'latin1'); seen.set(s, (seen.get(s) ?? 0) + 1); if (reads++ === 0) fs.writeFileSync(stop + '.reading', ''); }
         catch (e) { seen.set('ERR ' + e.code, (seen.get('ERR ' + e.code) ?? 0) + 1); }
       }
       process.stdout.write(JSON.stringify({ reads, seen: [...seen.keys()] }));`;
     const stop = join(t.dir, 'stop');
     const child = runNode(reader, [join(md, 'maildirsize'), stop]);
-    await new Promise((r) => setTimeout(r, 200));
+    // Rewrite only once the reader reads (a loaded machine can take seconds to start Node).
+    for (let i = 0; i < 600 && !existsSync(`${stop}.reading`); i++) await new Promise((r) => setTimeout(r, 50));
     for (let i = 0; i < 200; i++) await recalculate(md, LIMITS);
     writeFileSync(stop, '');
     const { reads, seen } = JSON.parse(await child) as { reads: number; seen: string[] };
