@@ -6,17 +6,11 @@
 // plugin with a Maildir quota, a passwd-file userdb). Starting waits (bounded) until one
 // request is answered; stop() ends exactly the process group this module started, and a
 // process-exit hook kills whatever is left.
-import { spawn } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPolicy, smtpdRequest } from './policy-client.mjs';
+import { sleep, startProcess } from './server-process.mjs';
 
-const live = new Set(); // servers started and not yet seen to exit
-process.on('exit', () => {
-  for (const s of live) s.killGroup('SIGKILL');
-});
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The quota both servers enforce: Dovecot's `quota_rule = *:storage=1M`, the maildirsize header mda reads. */
 export const LIMIT_BYTES = 1 << 20;
@@ -39,46 +33,6 @@ export function makeMailboxes(dir, users, as) {
   return { home, maildir: (name) => join(home, name, 'Maildir') };
 }
 
-/** A server process in its own process group, its stdout/stderr in DIR/server.out. */
-function startProcess(name, dir, cmd, args, env) {
-  const outPath = join(dir, 'server.out');
-  const out = openSync(outPath, 'a');
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], env });
-  closeSync(out);
-  let exited = null;
-  const exitP = new Promise((res) => child.once('exit', (code, sig) => res((exited = code ?? sig))));
-  child.once('error', () => (exited ??= 'spawn failed'));
-  const s = {
-    name,
-    pid: child.pid,
-    output: () => {
-      try {
-        return readFileSync(outPath, 'utf8').trim().split('\n').slice(-5).join('\n');
-      } catch {
-        return '';
-      }
-    },
-    exited: () => exited,
-    killGroup(sig) {
-      try {
-        process.kill(-child.pid, sig); // the group leader is the child we started
-      } catch {}
-    },
-    /** SIGTERM, a bounded wait, then SIGKILL to the group (any worker left behind). */
-    async stop(graceMs = 10_000) {
-      if (exited === null) {
-        child.kill('SIGTERM');
-        await Promise.race([exitP, sleep(graceMs)]);
-      }
-      s.killGroup('SIGKILL');
-      await Promise.race([exitP, sleep(5_000)]);
-      live.delete(s);
-    },
-  };
-  live.add(s);
-  exitP.then(() => live.delete(s));
-  return s;
-}
 
 const tail = (path) => () => {
   try {
