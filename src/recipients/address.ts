@@ -5,7 +5,7 @@
  * Owns address syntax for lookups only (the protocol parser owns RCPT syntax).
  * Pure: no I/O.
  */
-import { domainToASCII } from 'node:url';
+import { createRequire } from 'node:module';
 
 export interface RecipientAddress {
   /** The local part as received, unquoted (`"a b"@x` → `a b`); case kept. */
@@ -44,6 +44,9 @@ export function normalizeDomain(d: string): string | undefined {
   let s = d.endsWith('.') ? d.slice(0, -1) : d;
   s = s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
   if (s.startsWith('[') || /^[\x21-\x7e]*$/.test(s)) return s;
+  // node:url only for an IDN: config validation is in deliver's bundle, and a top-level import
+  // would load node:url at every start (what scripts/build.mjs avoids for import.meta.url too).
+  const { domainToASCII } = createRequire(import.meta.url)('node:url') as typeof import('node:url');
   const ascii = domainToASCII(s);
   return ascii === '' ? undefined : ascii;
 }
