@@ -55,6 +55,8 @@ async function inFreshName<T>(root: string, names: NameSource, make: (path: stri
 export class Spool {
   private size: number;
   private fd: number | undefined;
+  /** False for a borrowed spool: its file is another spool's, which discards it. */
+  private owned = true;
 
   private constructor(
     /** The Maildir whose tmp/ holds the file. */
@@ -85,6 +87,20 @@ export class Spool {
     await source.seal();
     const { unique, path } = await inFreshName(root, names, (p) => link(source.path, p));
     return new Spool(root, path, unique, undefined, source.bytes);
+  }
+
+  /**
+   * borrow names a sealed spool's own file as root's copy, without a name in
+   * root/tmp/: copies then link straight from it into root's folders. Only for
+   * a file the recipient's uid owns on root's filesystem (a link from it into
+   * root/tmp/ worked lately: maildir-memo.ts). Discarding it leaves the file to
+   * its owner; rewriting it makes a new spool in root/tmp/ as usual.
+   */
+  static async borrow(source: Spool, root: string): Promise<Spool> {
+    await source.seal();
+    const s = new Spool(root, source.path, source.unique, undefined, source.bytes);
+    s.owned = false;
+    return s;
   }
 
   get bytes(): number {
@@ -119,6 +135,7 @@ export class Spool {
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) await close(fd).catch(() => undefined);
+    if (!this.owned) return;
     // A failed unlink only leaves a tmp/ file that readers delete after 36 hours (maildir(5)).
     await unlink(this.path).catch(() => undefined);
   }

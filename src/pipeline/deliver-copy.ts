@@ -128,8 +128,8 @@ export async function deliverCopy(s: Session, c: CopyInput): Promise<Outcome> {
     }
     if (outcome.kind === 'delivered') {
       facts.folder = outcome.folder;
-      // Files left in tmp/ by killed deliveries: a stat per delivery, a scan every 8 h (tmp-cleanup.ts). Never throws.
-      await cleanTmpQuietly(rcpt.maildir, logger, deadline.signal);
+      // Files left in tmp/ by killed deliveries: a stat per delivery (a server's: every 10 min), a scan every 8 h (tmp-cleanup.ts). Never throws.
+      if (s.maildirs?.tmpCheckDue(rcpt.maildir) ?? true) await cleanTmpQuietly(rcpt.maildir, logger, deadline.signal);
     }
     return outcome;
   } finally {

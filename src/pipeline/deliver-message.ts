@@ -10,6 +10,7 @@
  * (session/uid-workers.ts); never by a process-wide setuid mid-flight.
  * Must not: read input, exit, or change privileges.
  */
+import { dirname } from 'node:path';
 import { composeSpool } from '../maildir/rewrite.js';
 import { prepareMailbox } from '../maildir/mailbox.js';
 import { Spool } from '../maildir/spool.js';
@@ -98,17 +99,25 @@ async function deliverTo(s: Session, msg: SpooledMessage, r: MessageRecipient, r
     const outcome = await deliverCopy(s, {
       rcpt, spool, header, fromPostfix: false, fields: parseHeaders(header), envelope: r.envelope, keepFolder: r.folder ?? '', facts,
     });
+    // Anything but a stored copy may be a link that no longer works (the Maildir moved): prove it again next time.
+    if (outcome.kind !== 'delivered') s.maildirs?.forgetLinks(dirname(msg.spool.path), rcpt.maildir);
     return { user: r.user, outcome, facts };
   } catch (err) {
+    s.maildirs?.forgetLinks(dirname(msg.spool.path), rcpt.maildir);
     return { user: r.user, outcome: classifyError(err, 'delivery', s.config.quota), facts };
   }
 }
 
-/** materialize: this recipient's copy in its own tmp/: a hard link where possible, else a copy with its prepended fields. */
+/** materialize: this recipient's copy: the spool itself or a hard link in its tmp/ where possible, else a copy with its prepended fields. */
 async function materialize(s: Session, msg: SpooledMessage, rcpt: Recipient, prepend: Buffer | undefined): Promise<Spool> {
   if (!prepend?.length) {
+    // A server that linked its spool into this Maildir lately links copies straight from it (maildir-memo.ts).
+    const fromDir = dirname(msg.spool.path);
+    if (s.maildirs?.linkProven(fromDir, rcpt.maildir)) return Spool.borrow(msg.spool, rcpt.maildir);
     try {
-      return await Spool.linkFrom(msg.spool, rcpt.maildir, s.names);
+      const linked = await Spool.linkFrom(msg.spool, rcpt.maildir, s.names);
+      s.maildirs?.linked(fromDir, rcpt.maildir);
+      return linked;
     } catch (err) {
       // Another filesystem (EXDEV) or a link refused (EPERM on some filesystems): copy instead.
       if (!['EXDEV', 'EPERM', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;

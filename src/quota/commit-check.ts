@@ -72,7 +72,10 @@ export async function commitWithQuota<T>(c: CommitQuotaInput, store: () => Promi
   const head = await readMaildirsize(c.maildir);
   const inForce = limitsInForce(c.quota.limits, head?.header?.limits);
   // Without a quota there is nothing to check, and the O_APPEND line needs no lock (Maildir++).
-  if (inForce.from === 'none') return stored();
+  // No file and no quota: nothing to append to (appendDelivery never creates one), so no open().
+  // A maildirsize created meanwhile is a recount, which may or may not see this copy, exactly as
+  // when the append's open() had come first: Maildir++ readers recount a file that drifted.
+  if (inForce.from === 'none') return head === undefined ? (await store()).value : stored();
 
   let prepared: Prepared = untrusted(head, inForce.limits, incoming) ? await recount(c, inForce, incoming) : {};
   for (let round = 0; ; round++) {

@@ -13,6 +13,7 @@ import { LockHolder } from '../locks/holder.js';
 import type { Logger } from '../log/logger.js';
 import type { NameSource } from '../maildir/name-source.js';
 import type { Outcome } from '../outcome/outcome.js';
+import type { MaildirMemo } from '../maildir/maildir-memo.js';
 import type { BreakerStore } from '../scanners/breaker-store.js';
 
 export interface Session {
@@ -36,6 +37,8 @@ export interface Session {
    * the uid it runs as.
    */
   readonly breakers: BreakerStore | undefined;
+  /** What a server learned lately of the Maildirs it delivers to (maildir-memo.ts); undefined: check every time. */
+  readonly maildirs: MaildirMemo | undefined;
 }
 
 export interface SessionParts {
@@ -46,12 +49,13 @@ export interface SessionParts {
   env?: NodeJS.ProcessEnv;
   startedAsRoot?: boolean;
   breakers?: BreakerStore;
+  maildirs?: MaildirMemo;
 }
 
 export function openSession(p: SessionParts): Session {
   return {
     config: p.config, deadline: p.deadline, logger: p.logger, names: p.names, gate: new CommitGate(p.deadline.signal),
-    locks: new LockHolder(), env: p.env ?? {}, startedAsRoot: p.startedAsRoot ?? false, breakers: p.breakers,
+    locks: new LockHolder(), env: p.env ?? {}, startedAsRoot: p.startedAsRoot ?? false, breakers: p.breakers, maildirs: p.maildirs,
   };
 }
 

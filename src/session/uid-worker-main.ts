@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import { prepareMailbox } from '../maildir/mailbox.js';
 import { createNameSource, type NameSource } from '../maildir/name-source.js';
 import { Spool } from '../maildir/spool.js';
+import { MaildirMemo } from '../maildir/maildir-memo.js';
 import { classifyError } from '../outcome/classify.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { deliverMessage, type MessageRecipient } from '../pipeline/deliver-message.js';
@@ -41,6 +42,7 @@ export function runUidWorker(): void {
   const startedAsRoot = runningAsRoot(); // before 'init' makes this process the account
   let config: Config | undefined;
   let names: NameSource | undefined;
+  const maildirs = new MaildirMemo(); // this worker's own: it lives as long as the server
 
   const logger = (id: number): Logger => ({
     info: (msg) => send({ t: 'log', id, severity: 'info', msg }),
@@ -80,7 +82,7 @@ export function runUidWorker(): void {
       case 'begin': {
         if (!config || !names) return;
         const deadline = Deadline.start(m.deadlineMs, { graceMs: 5_000, onHardStop: (why) => logger(m.id).error(`job still running after its deadline: ${JSON.stringify(why)}`) });
-        const session = openSession({ config, deadline, logger: logger(m.id), names, startedAsRoot });
+        const session = openSession({ config, deadline, logger: logger(m.id), names, startedAsRoot, maildirs });
         const job: Job = { session, rcpts: m.rcpts, header: Buffer.from(m.header), chain: spoolFor(session, m.rcpts) };
         job.chain = job.chain.then((spool) => (job.spool = spool));
         jobs.set(m.id, job);

@@ -11,6 +11,7 @@ import type { Config } from '../../config/schema.js';
 import { lmtpHandler } from '../../lmtp/lmtp-handler.js';
 import { defaultSpoolDir, prepareSpoolDir, removeStaleSpoolFiles } from '../../lmtp/spool-dir.js';
 import { createNameSource } from '../../maildir/name-source.js';
+import { MaildirMemo } from '../../maildir/maildir-memo.js';
 import { recipientRules, type RecipientRules } from '../../recipients/rules.js';
 import { systemAccounts } from '../../recipients/resolve.js';
 import { MemoryBreakerStore } from '../../scanners/breaker-store.js';
@@ -73,6 +74,7 @@ export const LMTP_SPEC: ServeSpec<LmtpArgs, MetricsPage> = {
     const host = hostname();
     const names = createNameSource(); // one per process, shared by every transaction
     const breakers = new MemoryBreakerStore(); // one per server: a scanner found down is down for every connection
+    const maildirs = new MaildirMemo(); // one per server: what it learned lately of each Maildir (maildir-memo.ts)
     // System-users mode: each recipient of another uid is committed by that uid's worker, this same CLI.
     const systemUsers = root && !account;
     const workerEntry = { execPath: process.execPath, args: [process.argv[1] ?? '', UID_WORKER_ARG] };
@@ -92,7 +94,7 @@ export const LMTP_SPEC: ServeSpec<LmtpArgs, MetricsPage> = {
             config: () => current,
             rules: () => rules,
             accounts: (signal) => systemAccounts(signal, account ?? me),
-            transactionDeps: () => ({ config: current, logger, names, breakers, workers, spoolDir, startedAsRoot }),
+            transactionDeps: () => ({ config: current, logger, names, breakers, maildirs, workers, spoolDir, startedAsRoot }),
             metrics,
           },
           conn,
