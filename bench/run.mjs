@@ -10,6 +10,7 @@ const SECTIONS = {
   quota: () => import('./quota.mjs'),
   flood: () => import('./flood.mjs'),
   'flood-lmtp': () => import('./flood-lmtp.mjs'),
+  'flood-postfix': () => import('./flood-postfix.mjs'),
   sieve: () => import('./sieve.mjs'),
   lmtp: () => import('./lmtp.mjs'),
   policy: () => import('./policy.mjs'),
