@@ -5,10 +5,10 @@
  * (RFC 5229 §4). Nothing is executed here: the plan is. Anything an action
  * cannot do is a runtime error (RFC 5228 §2.10.6). Pure.
  */
-import type { CommandNode } from './ast.js';
+import type { Arg, CommandNode } from './ast.js';
 import { flagList, hasTag, num, runtimeError, str, strings, tag, type Ctx } from './evaluate-context.js';
 import { canonicalMailbox, mailboxDir } from './mailbox-name.js';
-import { checkRedirectAddress, isRedirectLoop, REDIRECT_FIELD } from './redirect-rules.js';
+import { checkRedirectAddress, isRedirectLoop, redirectAddress, REDIRECT_FIELD } from './redirect-rules.js';
 import { checkVacation, defaultHandle, replySubject, vacationPeriodSeconds } from './vacation-rules.js';
 import { applyModifiers } from './variables.js';
 
@@ -48,16 +48,25 @@ function flagsFor(ctx: Ctx, c: CommandNode): string[] {
   return hasTag(c, 'flags') ? flagList(strings(ctx, tag(c, 'flags'))) : [...ctx.s.flags];
 }
 
+/**
+ * keep: stores into INBOX, so a second keep, or a fileinto "INBOX", is the same store
+ * (RFC 5228 §2.10.3) and the flags of the last one win (RFC 5232 §3, as Pigeonhole):
+ * both records are set to them, which buildPlan then merges into one copy.
+ */
 function keep(ctx: Ctx, c: CommandNode): void {
   const f = flagsFor(ctx, c);
-  ctx.s.explicitKeep = mergeFlags(ctx.s.explicitKeep ?? [], f);
+  ctx.s.explicitKeep = f;
+  const inbox = ctx.chain.fileinto.get('INBOX');
+  if (inbox) inbox.flags = [...f];
   ctx.s.implicitKeep = false; // RFC 5228 §4.3: keep replaces the implicit keep
   ctx.chain.trace.push(`keep${f.length ? ` flags ${f.join(' ')}` : ''}`);
 }
 
 /**
  * fileinto: a folder name that could not be stored is a runtime error; two
- * fileintos into one folder are one copy with their flags merged (RFC 5228 §2.10.3).
+ * fileintos into one folder are one copy (RFC 5228 §2.10.3) carrying the flags
+ * of the last one (RFC 5232 §3: each store sets the message's flags; Pigeonhole
+ * does the same), and a fileinto "INBOX" after a keep sets the keep's flags.
  */
 function fileinto(ctx: Ctx, c: CommandNode): void {
   const mailbox = str(ctx, c.positional[0]);
@@ -67,23 +76,24 @@ function fileinto(ctx: Ctx, c: CommandNode): void {
   const key = canonicalMailbox(mailbox);
   const seen = ctx.chain.fileinto.get(key);
   if (seen) {
-    seen.flags = mergeFlags(seen.flags, f);
+    seen.flags = f;
     seen.create ||= hasTag(c, 'create');
   } else ctx.chain.fileinto.set(key, { mailbox: key, flags: f, create: hasTag(c, 'create') });
+  if (key === 'INBOX' && ctx.s.explicitKeep !== null) ctx.s.explicitKeep = [...f];
   if (!hasTag(c, 'copy')) ctx.s.implicitKeep = false;
   ctx.chain.trace.push(`fileinto ${JSON.stringify(mailbox)}${hasTag(c, 'copy') ? ' :copy' : ''}${f.length ? ` flags ${f.join(' ')}` : ''}`);
 }
 
 /**
- * redirect: one plain address; the same address twice is one redirect
- * (RFC 5228 §2.10.3); more than [sieve] max_redirects is a runtime error.
+ * redirect: one address (a display name allowed, redirect-rules.ts); the same address twice,
+ * compared after parsing, is one redirect (RFC 5228 §2.10.3); more than [sieve] max_redirects is a runtime error.
  * A message that already went through this recipient's redirect is kept
  * instead (loop control, RFC 5228 §4.2).
  */
 function redirect(ctx: Ctx, c: CommandNode): void {
   const { chain } = ctx;
   const raw = str(ctx, c.positional[0]);
-  const addr = checkRedirectAddress(raw);
+  const addr = redirectAddress(raw);
   if (!addr.ok) throw runtimeError(ctx, c, `invalid address: ${addr.why}`);
   if (isRedirectLoop(chain.message.values(REDIRECT_FIELD), chain.env.recipient)) {
     chain.trace.push(`redirect to <${addr.address}> skipped: the message was already redirected by <${chain.env.recipient}> (loop); kept instead`);
@@ -134,7 +144,11 @@ function vacation(ctx: Ctx, c: CommandNode): void {
     return;
   }
   const periodSeconds = vacationPeriodSeconds({ days: num(tag(c, 'days')), seconds: num(tag(c, 'seconds')) }, env.limits);
-  const handle = hasTag(c, 'handle') ? str(ctx, tag(c, 'handle')) : defaultHandle({ subject, from, mime, reason });
+  // RFC 5230 §4.2: the default handle comes from the arguments as written, before variables are
+  // expanded, so `:subject "Re: ${subject}"` is one response whatever the subject of each message.
+  const handle = hasTag(c, 'handle')
+    ? str(ctx, tag(c, 'handle'))
+    : defaultHandle({ subject: unexpanded(tag(c, 'subject')), from: unexpanded(tag(c, 'from')), mime, reason: unexpanded(c.positional[0]) ?? '' });
   chain.vacation = {
     source,
     reply: {
@@ -147,6 +161,11 @@ function vacation(ctx: Ctx, c: CommandNode): void {
     },
   };
   chain.trace.push(`vacation to <${check.to}> (once per ${periodSeconds}s, handle ${JSON.stringify(handle)})`);
+}
+
+/** A string argument as written in the script (variables not expanded), or undefined when absent. */
+function unexpanded(arg: Arg | true | undefined): string | undefined {
+  return arg !== undefined && arg !== true && arg.kind === 'string' ? arg.value : undefined;
 }
 
 /** setflag / addflag / removeflag on the internal variable or a named one (RFC 5232 §3). */

@@ -60,7 +60,8 @@ export function evalTest(ctx: Ctx, t: TestNode): boolean {
       return match(ctx, t, values, strings(ctx, t.positional[1]));
     }
     case 'body':
-      return match(ctx, t, bodyValues(ctx, t), strings(ctx, t.positional[0]));
+      // RFC 5173 §6: the body test never sets match variables; earlier values stay.
+      return match(ctx, t, bodyValues(ctx, t), strings(ctx, t.positional[0]), matchSpec(ctx, t), false);
     case 'string': {
       const spec = matchSpec(ctx, t);
       const sources = strings(ctx, t.positional[0]);
@@ -96,26 +97,31 @@ function addressPart(t: TestNode): AddressPart {
 }
 
 /** Runs the match and keeps the match variables of a successful :matches/:regex (RFC 5229 §3.2). */
-function match(ctx: Ctx, t: TestNode, values: string[], keys: string[], spec: MatchSpec = matchSpec(ctx, t)): boolean {
-  const r = matchValues(values, keys, spec, ctx.chain.budget, { captures: ctx.s.vars !== null });
+function match(ctx: Ctx, t: TestNode, values: string[], keys: string[], spec: MatchSpec = matchSpec(ctx, t), setsVars = true): boolean {
+  const r = matchValues(values, keys, spec, ctx.chain.budget, { captures: setsVars && ctx.s.vars !== null });
   if (r.matched && r.captures && ctx.s.vars) ctx.s.matchVars = r.captures;
   return r.matched;
 }
 
 /**
  * RFC 5173 §5: :raw is the undecoded body; :content lists MIME types whose
- * decoded parts are matched; :text (the default) is :content "text".
+ * decoded parts are matched; :text (the default) is :content "text". A
+ * multipart that matches contributes its prologue and epilogue as two strings
+ * (§5.2). A message without the empty line after its header has no body, so
+ * there is nothing to match and every body test is false (§4).
  */
 function bodyValues(ctx: Ctx, t: TestNode): string[] {
   const raw = ctx.chain.message.raw;
   if (!raw) throw runtimeError(ctx, t, 'the message body is not available');
   ctx.chain.budget.spend(1 + (raw.length >> 6));
-  if (hasTag(t, 'raw')) return [splitHead(raw).body.toString('utf8')];
+  const split = splitHead(raw);
+  if (!split.hasBody) return [];
+  if (hasTag(t, 'raw')) return [split.body.toString('utf8')];
   const types = hasTag(t, 'content') ? strings(ctx, tag(t, 'content')) : ['text'];
   return mimeParts(raw)
-    .filter((p) => !p.type.startsWith('multipart/') && p.type !== 'message/rfc822')
+    .filter((p) => p.type !== 'message/rfc822')
     .filter((p) => types.some((w) => contentTypeMatches(p.type, w)))
-    .map((p) => p.text);
+    .flatMap((p) => (p.type.startsWith('multipart/') ? [p.text, p.epilogue ?? ''] : [p.text]));
 }
 
 /**
@@ -140,7 +146,9 @@ function duplicate(ctx: Ctx, t: TestNode): boolean {
   }
   const handle = hasTag(t, 'handle') ? str(ctx, tag(t, 'handle')) : '';
   const key = duplicateKey(handle, id);
-  const seen = env.duplicateSeen(key) || duplicates.has(key);
+  // RFC 7352 §3: only deliveries before this one count; an id this run records (below) is stored
+  // after delivery, so a second test of it in this run answers as the first did (as Pigeonhole).
+  const seen = env.duplicateSeen(key);
   const asked = num(tag(t, 'seconds'));
   const seconds = Math.min(asked ?? DUPLICATE_DEFAULT_SECONDS, DUPLICATE_MAX_SECONDS);
   if (!seen || hasTag(t, 'last')) duplicates.set(key, Math.max(duplicates.get(key) ?? 0, seconds));

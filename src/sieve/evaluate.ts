@@ -5,7 +5,7 @@
  * error cancels every action of the chain (RFC 5228 §2.10.6). Pure given its inputs.
  */
 import type { CommandNode, Script, TestNode } from './ast.js';
-import { runAction, mergeFlags } from './evaluate-actions.js';
+import { runAction } from './evaluate-actions.js';
 import type { ChainState, Ctx, ScriptState, SieveEnv } from './evaluate-context.js';
 import { describeTest, evalTest } from './evaluate-tests.js';
 import { SieveRuntimeError } from './errors.js';
@@ -95,7 +95,7 @@ const at = (ctx: Ctx, c: CommandNode): string => `${ctx.s.script.source}:${c.pos
 /**
  * The plan: the last script that ran decides keep (explicit keep with its
  * flags, else the implicit keep with the internal flags variable, RFC 5232
- * §3); fileinto "INBOX" and an explicit keep are one copy (flags merged).
+ * §3); fileinto "INBOX" and an explicit keep are one copy (the last one's flags, RFC 5232 §3).
  */
 function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan {
   let keep: SievePlan['keep'] = null;
@@ -103,8 +103,8 @@ function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan 
   else if (last.implicitKeep) keep = { flags: [...last.flags], implicit: true };
   const fileinto: FileTarget[] = [];
   for (const t of chain.fileinto.values()) {
-    if (t.mailbox === 'INBOX' && keep && !keep.implicit) keep.flags = mergeFlags(keep.flags, t.flags);
-    else fileinto.push(t);
+    // keep and fileinto "INBOX" already carry the same (last) flags, evaluate-actions.ts: one copy.
+    if (t.mailbox !== 'INBOX' || !keep || keep.implicit) fileinto.push(t);
   }
   return {
     keep,

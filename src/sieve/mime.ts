@@ -1,6 +1,7 @@
 /**
  * A small MIME walker for the body test (RFC 5173): a size-capped message into its leaf parts
- * (RFC 2046 §5.1 boundaries, message/rfc822 descended into), transfer encoding undone (RFC 2045
+ * (RFC 2046 §5.1 boundaries, message/rfc822 descended into; a multipart's own prologue and epilogue
+ * kept for `body :content "multipart"`, RFC 5173 §5.2), transfer encoding undone (RFC 2045
  * §6.7-6.8), charset decoded. Bounded in depth and parts; bad input gives fewer parts, never an error.
  * Pure: no I/O.
  */
@@ -8,23 +9,29 @@
 export interface MimePart {
   /** Lower-cased `type/subtype`; text/plain when absent (RFC 2045 §5.2). */
   type: string;
-  /** The decoded content as text. */
+  /** The decoded content as text; for a multipart, its prologue (RFC 2046 §5.1.1 "preamble"). */
   text: string;
+  /** A multipart's epilogue; RFC 5173 §5.2 searches it as a string of its own. */
+  epilogue?: string;
 }
 
 const MAX_DEPTH = 10;
 const MAX_PARTS = 200;
 
-/** splitHead splits an entity at its first blank line (LF or CRLF). */
-export function splitHead(entity: Buffer): { head: string; body: Buffer } {
+/**
+ * splitHead splits an entity at its first blank line (LF or CRLF). `hasBody` is false when there
+ * is no blank line: RFC 5322 §2.1 makes the body the part after it, so such an entity has no body
+ * at all (RFC 5173 §4), not an empty one.
+ */
+export function splitHead(entity: Buffer): { head: string; body: Buffer; hasBody: boolean } {
   for (let i = entity.indexOf(0x0a); i >= 0; i = entity.indexOf(0x0a, i + 1)) {
-    if (i === 0) return { head: '', body: entity.subarray(1) };
+    if (i === 0) return { head: '', body: entity.subarray(1), hasBody: true };
     const next = entity[i + 1];
-    if (next === 0x0a) return { head: entity.subarray(0, i).toString('latin1'), body: entity.subarray(i + 2) };
-    if (next === 0x0d && entity[i + 2] === 0x0a) return { head: entity.subarray(0, i).toString('latin1'), body: entity.subarray(i + 3) };
+    if (next === 0x0a) return { head: entity.subarray(0, i).toString('latin1'), body: entity.subarray(i + 2), hasBody: true };
+    if (next === 0x0d && entity[i + 2] === 0x0a) return { head: entity.subarray(0, i).toString('latin1'), body: entity.subarray(i + 3), hasBody: true };
   }
-  if (entity[0] === 0x0d && entity[1] === 0x0a) return { head: '', body: entity.subarray(2) };
-  return { head: entity.toString('latin1'), body: Buffer.alloc(0) };
+  if (entity[0] === 0x0d && entity[1] === 0x0a) return { head: '', body: entity.subarray(2), hasBody: true };
+  return { head: entity.toString('latin1'), body: Buffer.alloc(0), hasBody: false };
 }
 
 /** One header field's unfolded value from a raw head (first occurrence), or undefined. */
@@ -103,9 +110,20 @@ export function toText(bytes: Buffer, charset: string | undefined): string {
 
 /** splitMultipart returns the body parts between `--boundary` lines (RFC 2046 §5.1.1), without preamble and epilogue. */
 export function splitMultipart(body: Buffer, boundary: string): Buffer[] {
+  return splitMultipartEntity(body, boundary).parts;
+}
+
+/**
+ * splitMultipartEntity: a multipart body as its preamble (before the first delimiter line),
+ * its body parts, and its epilogue (after the line of the closing delimiter; empty without one),
+ * RFC 2046 §5.1.1. The CRLF before a delimiter belongs to the delimiter.
+ */
+export function splitMultipartEntity(body: Buffer, boundary: string): { preamble: Buffer; parts: Buffer[]; epilogue: Buffer } {
   const text = body.toString('latin1');
   const delim = `--${boundary}`;
   const parts: Buffer[] = [];
+  const none = Buffer.alloc(0);
+  let preamble = body; // no delimiter at all: everything is preamble
   let start = -1;
   let pos = 0;
   while (pos <= text.length) {
@@ -116,26 +134,26 @@ export function splitMultipart(body: Buffer, boundary: string): Buffer[] {
     if (!lineStart) continue;
     const closing = text.startsWith('--', pos);
     // The CRLF before a boundary belongs to the boundary (§5.1.1).
-    if (start >= 0) {
-      let end = at;
-      if (text[end - 1] === '\n') end--;
-      if (text[end - 1] === '\r') end--;
-      parts.push(body.subarray(start, Math.max(start, end)));
-    }
-    if (closing) return parts;
+    let end = at;
+    if (text[end - 1] === '\n') end--;
+    if (text[end - 1] === '\r') end--;
+    if (start >= 0) parts.push(body.subarray(start, Math.max(start, end)));
+    else preamble = body.subarray(0, end);
     const eol = text.indexOf('\n', pos);
-    if (eol < 0) return parts;
+    if (closing) return { preamble, parts, epilogue: eol < 0 ? none : body.subarray(eol + 1) };
+    if (eol < 0) return { preamble, parts, epilogue: none };
     start = eol + 1;
-    if (parts.length >= MAX_PARTS) return parts;
+    if (parts.length >= MAX_PARTS) return { preamble, parts, epilogue: none };
   }
   if (start >= 0 && start < body.length) parts.push(body.subarray(start)); // no closing delimiter: take the rest
-  return parts;
+  return { preamble, parts, epilogue: none };
 }
 
 /**
  * mimeParts walks a whole message (header + body) into its leaf parts in
- * order. A multipart's own entry is listed too (with its preamble/epilogue
- * dropped, so its text is ''), because `body :content "multipart"` may name it.
+ * order. A multipart's own entry is listed too, with its prologue as `text`
+ * and its `epilogue`, because `body :content "multipart"` searches exactly
+ * those (RFC 5173 §5.2), never the nested parts or the boundaries.
  */
 export function mimeParts(message: Buffer): MimePart[] {
   const out: MimePart[] = [];
@@ -150,10 +168,11 @@ function walk(entity: Buffer, out: MimePart[], depth: number, defaultType: strin
   const ct = rawType ? parseContentType(rawType) : { type: defaultType, params: new Map<string, string>() };
   const boundary = ct.params.get('boundary');
   if (ct.type.startsWith('multipart/') && boundary && depth < MAX_DEPTH) {
-    out.push({ type: ct.type, text: '' });
+    const split = splitMultipartEntity(body, boundary);
+    out.push({ type: ct.type, text: toText(split.preamble, undefined), epilogue: toText(split.epilogue, undefined) });
     // RFC 2046 §5.1.5: the parts of multipart/digest default to message/rfc822.
     const inner = ct.type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
-    for (const part of splitMultipart(body, boundary)) walk(part, out, depth + 1, inner);
+    for (const part of split.parts) walk(part, out, depth + 1, inner);
     return;
   }
   if (ct.type === 'message/rfc822' && depth < MAX_DEPTH) {

@@ -5,6 +5,7 @@
  * redirect loop control mda uses: an `X-Sieve-Redirected-From: <recipient>`
  * field on every redirected copy. Pure: no I/O (sendmail.ts runs the program).
  */
+import { formatAddress, parseAddressList } from './address.js';
 
 export const REDIRECT_FIELD = 'X-Sieve-Redirected-From';
 
@@ -27,6 +28,24 @@ export function checkRedirectAddress(raw: string): { ok: true; address: string }
     return { ok: false, why: `not a valid domain: ${JSON.stringify(domain)}` };
   }
   return { ok: true, address: a };
+}
+
+/**
+ * redirectAddress: the one address a redirect names. RFC 5228 §2.4.2.3 lets it be written as a
+ * mailbox with a display name (`Carol <carol@example.com>`, RFC 5322 §3.4), so such a form is
+ * parsed (address.ts) and must yield exactly one mailbox outside any group; the addr-spec that
+ * comes out then passes checkRedirectAddress like a bare one. Duplicate redirects are compared on
+ * this result, not on the text as written (RFC 5228 §2.10.3).
+ */
+export function redirectAddress(raw: string): { ok: true; address: string } | { ok: false; why: string } {
+  // Only a phrase before one angle-addr goes through the parser; anything else is checked as written.
+  if (!/^\s*[^\s<>][^<>]*<[^<>]*>\s*$/.test(raw)) return checkRedirectAddress(raw);
+  const list = parseAddressList(raw);
+  const [only] = list;
+  if (list.length !== 1 || only?.kind !== 'mailbox' || only.group !== undefined || only.domain === undefined) {
+    return { ok: false, why: `not a single address: ${JSON.stringify(raw)}` };
+  }
+  return checkRedirectAddress(formatAddress(only.localPart, only.domain));
 }
 
 /**

@@ -60,6 +60,7 @@ const CASES: Array<[string, string]> = [
   ['spam flag header', 'require "fileinto"; if header :is "x-spam-flag" "YES" { fileinto "Junk"; }'],
   ['vacation to a list message is not sent', 'require "vacation"; vacation :days 3 "I am away";'],
   ['vacation to a personal message', 'require ["vacation", "fileinto"]; vacation :days 3 :addresses ["bob@example.test"] "I am away"; fileinto "V";'],
+  ['RFC 5228 §2.10.3: duplicate redirects compared as addresses', 'redirect "Carol <carol@example.net>"; redirect "carol@example.net"; redirect "<carol@EXAMPLE.net>";'],
 ];
 
 /**

@@ -20,11 +20,11 @@ describe('actions and implicit keep (RFC 5228 §2.10.2, §4)', () => {
     ['discard then keep: keep stands', 'discard; keep;', ['keep']],
     ['keep then discard: keep stands (discard only cancels the implicit keep)', 'keep; discard;', ['keep']],
     ['two fileintos into one folder are one copy', R + 'fileinto "A"; fileinto "A";', ['fileinto A']],
-    ['fileinto "INBOX" + keep are one copy, flags merged', R + 'keep :flags "\\\\Seen"; fileinto :flags "\\\\Flagged" "inbox";', ['keep [\\Seen \\Flagged]']],
+    ['fileinto "INBOX" + keep are one copy, the last one\'s flags (RFC 5232 §3)', R + 'keep :flags "\\\\Seen"; fileinto :flags "\\\\Flagged" "inbox";', ['keep [\\Flagged]']],
     ['fileinto "INBOX" alone is a fileinto of INBOX', R + 'fileinto "INBOX";', ['fileinto INBOX']],
     ['same redirect twice is one', 'redirect "c@x.org"; redirect "C@x.org";', ['redirect c@x.org']],
     ['fileinto :create', R + 'fileinto :create "New";', ['fileinto New create']],
-    ['duplicate fileinto merges flags and :create', R + 'fileinto :flags "a" "A"; fileinto :create :flags ["b", "a"] "A";', ['fileinto A [a b] create']],
+    ['duplicate fileinto: the last one\'s flags (RFC 5232 §3), :create merged', R + 'fileinto :flags "a" "A"; fileinto :create :flags ["b", "a"] "A";', ['fileinto A [b a] create']],
   ])('%s', (_, script, want) => {
     const p = run(script);
     expect(p.errors).toEqual([]);

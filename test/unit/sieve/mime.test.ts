@@ -35,7 +35,7 @@ describe('mime', () => {
       'epilogue',
     ].join('\n'));
     expect(mimeParts(msg)).toEqual([
-      { type: 'multipart/alternative', text: '' },
+      { type: 'multipart/alternative', text: 'preamble', epilogue: 'epilogue' }, // RFC 5173 §5.2 searches these two
       { type: 'text/plain', text: 'Grüße, softbreak' },
       { type: 'text/html', text: '<p>Grüße</p>' },
     ]);
