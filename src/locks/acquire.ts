@@ -41,9 +41,10 @@ interface Held {
 }
 
 /** tryLock makes one non-blocking attempt; returns the content written, or undefined if held. */
-async function tryLock(req: LockRequest, staleMs: number): Promise<LockContent | undefined> {
+async function tryLock(req: LockRequest, opts: LockOptions): Promise<LockContent | undefined> {
   // Dovecot's own lock files follow Dovecot's format and stale rule, not mda's.
-  if (DOVECOT_DOTLOCKS.has(req.kind)) return tryDovecotLock(req.path);
+  if (DOVECOT_DOTLOCKS.has(req.kind)) return tryDovecotLock(req.path, (ms) => opts.deadline.sleep(ms));
+  const { staleMs } = opts;
   const { path } = req;
   const content = newContent();
   if (await createLock(path, content)) return content;
@@ -84,7 +85,7 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
       for (const req of plan) {
         if (budget.signal.aborted) throw budget.signal.reason;
         // Not raced: an abandoned attempt could still create the file and leave an orphan lock.
-        const content = await tryLock(req, opts.staleMs);
+        const content = await tryLock(req, opts);
         if (content === undefined) break;
         const h = { req, content };
         taken.push(h);

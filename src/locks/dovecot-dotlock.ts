@@ -44,27 +44,37 @@ async function readLock(path: string): Promise<string | undefined> {
 /** The file a dotlock protects: the lock's path without `.lock`. */
 const protectedPath = (lockPath: string): string => join(dirname(lockPath), basename(lockPath).replace(/\.lock$/, ''));
 
-/** breakIfDovecotStale removes the lock when Dovecot's own rule would override it. */
-export async function breakIfDovecotStale(path: string): Promise<void> {
+/** breakIfDovecotStale removes the lock when Dovecot's own rule would override it; true when it did. */
+export async function breakIfDovecotStale(path: string): Promise<boolean> {
   const st = await lstat(path).catch(() => undefined);
-  if (!st) return;
+  if (!st) return false;
   const content = await readLock(path);
   const prot = await lstat(protectedPath(path)).catch(() => undefined);
   const stale = dovecotLockStale({
     nowS: Math.floor(Date.now() / 1000), lock: times(st), content, myHost: hostname(), pidAlive,
     protectedFile: prot ? times(prot) : undefined,
   });
-  if (!stale) return;
+  if (!stale) return false;
   // As Dovecot does before overriding: still the same file, unchanged (not just replaced by a new holder).
   const again = await lstat(path).catch(() => undefined);
-  if (!again || again.ino !== st.ino || again.dev !== st.dev || again.ctimeMs !== st.ctimeMs) return;
+  if (!again || again.ino !== st.ino || again.dev !== st.dev || again.ctimeMs !== st.ctimeMs) return false;
   await unlink(path).catch(() => undefined);
+  return true;
 }
 
-/** tryDovecotLock makes one O_EXCL attempt; returns the content written, or undefined while someone holds it. */
-export async function tryDovecotLock(path: string): Promise<LockContent | undefined> {
+/** Dovecot's LOCK_RANDOM_USLEEP_TIME: 100–200 ms. */
+const afterBreakMs = (rand: number): number => 100 + Math.floor(rand * 100);
+
+/**
+ * tryDovecotLock makes one O_EXCL attempt; returns the content written, or undefined while
+ * someone holds it. After breaking a stale lock it waits 100–200 ms before creating its own,
+ * as Dovecot's dotlock_override does: another breaker that judged the same stale file may
+ * still unlink, and must find nothing, not our fresh lock.
+ */
+export async function tryDovecotLock(path: string, sleep: (ms: number) => Promise<void>): Promise<LockContent | undefined> {
   const content = Buffer.from(dovecotLockContent(process.pid, hostname()));
   if (await createLock(path, content)) return content;
-  await breakIfDovecotStale(path);
-  return undefined;
+  if (!(await breakIfDovecotStale(path))) return undefined;
+  await sleep(afterBreakMs(Math.random()));
+  return (await createLock(path, content)) ? content : undefined;
 }
