@@ -1,6 +1,8 @@
 /**
  * The one executor: commits any plan (Sieve's, or the implicit keep) for one
- * recipient. Folders are prepared first (with the INBOX fallback), then under
+ * recipient. Folders are prepared first (with the INBOX fallback), then the
+ * keywords' letters found (new ones added to Dovecot's dovecot-keywords under
+ * Dovecot's lock, maildir/dovecot-keywords-store.ts, before the commit), then under
  * the recipient's commit lock (quota/commit-check.ts owns it and the quota):
  * quota for all copies → the commit gate → every copy linked and fsynced by
  * store-copy.ts → one maildirsize line per copy.
@@ -11,6 +13,8 @@
  */
 import { join } from 'node:path';
 import { commitLock, lockOptions, recalcLock } from '../locks/maildir-locks.js';
+import { withKeywordLetters } from '../maildir/dovecot-keywords.js';
+import { keywordLetters } from '../maildir/dovecot-keywords-store.js';
 import type { Spool } from '../maildir/spool.js';
 import { delivered, OutcomeError, temp, type Outcome } from '../outcome/outcome.js';
 import { commitWithQuota } from '../quota/commit-check.js';
@@ -47,6 +51,7 @@ export interface Executed {
 export async function executePlan(x: ExecuteInput): Promise<Executed> {
   const { session: s } = x;
   const targets = await prepareFolders({ maildir: x.maildir, uid: x.uid, targets: x.targets, autocreate: s.config.delivery.autocreateFolders, deadline: s.deadline, logger: s.logger });
+  const keywords = await folderKeywords(x, targets);
   // The quota decides for all copies under the commit lock (quota/commit-check.ts); the links are ours.
   return commitWithQuota(
     {
@@ -54,7 +59,7 @@ export async function executePlan(x: ExecuteInput): Promise<Executed> {
       lockOptions: lockOptions(s.config, s.deadline, s.locks), commitLock: commitLock(x.maildir), recalcLock: recalcLock(x.maildir),
     },
     async () => {
-      const done = await commit(x, targets);
+      const done = await commit(x, targets, keywords);
       return { value: done, stored: done.stored.length };
     },
     async (refused) => ({ outcome: refused, stored: [] }),
@@ -62,7 +67,7 @@ export async function executePlan(x: ExecuteInput): Promise<Executed> {
 }
 
 /** commit passes the gate, links every copy (all or nothing) and records the outcome; commit-check.ts then appends maildirsize. */
-async function commit(x: ExecuteInput, targets: CommitTarget[]): Promise<Executed> {
+async function commit(x: ExecuteInput, targets: CommitTarget[], keywords: KeywordLetters): Promise<Executed> {
   const { session: s } = x;
   if (!s.gate.enter()) {
     const reason: unknown = s.deadline.signal.reason;
@@ -70,7 +75,7 @@ async function commit(x: ExecuteInput, targets: CommitTarget[]): Promise<Execute
   }
   try {
     await x.spool.seal();
-    const stored = await linkAll(x, targets);
+    const stored = await linkAll(x, targets, keywords);
     const outcome = delivered(stored.map((c) => c.mailbox).join(','), stored[0]!.path);
     s.gate.stored(x.recipient, outcome);
     return { outcome, stored };
@@ -79,16 +84,35 @@ async function commit(x: ExecuteInput, targets: CommitTarget[]): Promise<Execute
   }
 }
 
+/** The keywords' letters of each target directory. */
+type KeywordLetters = ReadonlyMap<string, string>;
+
+const keywordInput = (x: ExecuteInput, t: CommitTarget, keywords: string[]) => ({
+  folderPath: join(x.maildir, t.dir), mailbox: t.mailbox, keywords, logger: x.session.logger,
+  lockOptions: lockOptions(x.session.config, x.session.deadline, x.session.locks),
+});
+
+/**
+ * folderKeywords: the letters of every copy's keywords (the flags without a system letter,
+ * RFC 5232 §5), before the commit lock, so Dovecot's lock is never waited for while holding it.
+ */
+async function folderKeywords(x: ExecuteInput, targets: readonly CommitTarget[]): Promise<KeywordLetters> {
+  const out = new Map<string, string>();
+  for (const t of targets) out.set(t.dir, await keywordLetters(keywordInput(x, t, maildirInfo(t.flags).dropped)));
+  return out;
+}
+
 /** linkAll stores every target; a folder copy that fails goes to INBOX (unless quarantine); any other failure undoes all. */
-async function linkAll(x: ExecuteInput, targets: CommitTarget[]): Promise<StoredCopy[]> {
+async function linkAll(x: ExecuteInput, targets: CommitTarget[], keywords: KeywordLetters): Promise<StoredCopy[]> {
   const { logger, names } = x.session;
   const stored: StoredCopy[] = [];
   // INBOX is the fallback of every folder: stored there once, whichever copies fall back.
   let inboxPlanned = targets.some((t) => t.dir === '');
   const store = async (t: CommitTarget) => {
     const { letters, dropped } = maildirInfo(t.flags);
-    if (dropped.length) logger.info(`flags without a Maildir letter not stored for ${t.mailbox}: ${dropped.join(' ')}`);
-    stored.push({ mailbox: t.mailbox, path: await storeCopy(x.spool, join(x.maildir, t.dir), letters, names) });
+    // A fallback copy's folder had no letters looked up: only keywords its file already has (no lock here).
+    const kw = keywords.get(t.dir) ?? (await keywordLetters({ ...keywordInput(x, t, dropped), readOnly: true }));
+    stored.push({ mailbox: t.mailbox, path: await storeCopy(x.spool, join(x.maildir, t.dir), withKeywordLetters(letters, kw), names) });
   };
   try {
     for (const t of targets) {

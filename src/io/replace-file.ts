@@ -1,6 +1,6 @@
 /**
- * Replaces a whole file atomically for admin commands run by root from cron
- * (`mda recipients export --output`): readers (postmap) see the old file or
+ * Replaces a whole file atomically, for admin commands run by root from cron
+ * (`mda recipients export --output`) and for Dovecot's dovecot-keywords: readers (postmap) see the old file or
  * the new one, never a part, and whatever sits at the path (a file, or a
  * symlink someone planted) is replaced, never written through.
  * The temp file is a fresh, unguessable name beside the target, opened
@@ -16,14 +16,22 @@
 import { randomBytes } from 'node:crypto';
 import { constants as C, fchmod as fsFchmod } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { close, fsync, open, rename, unlink, writeAll } from './fs-async.js';
+import { close, fstat, fsync, futimes, open, rename, unlink, writeAll } from './fs-async.js';
 
 /** fchmod on the open descriptor: the mode is exact whatever the umask (cron's may be 077). */
 const fchmod = (fd: number, mode: number): Promise<void> =>
   new Promise((resolve, reject) => fsFchmod(fd, mode, (err) => (err ? reject(err) : resolve())));
 
+export interface ReplaceOptions {
+  /**
+   * The new file's mtime (whole seconds) must be above this: readers that re-read only when the
+   * mtime changes (Dovecot's dovecot-keywords) would miss a rewrite within the same second.
+   */
+  mtimeAboveS?: number;
+}
+
 /** replaceFile writes `data` to `target` with `mode` (exactly), atomically. */
-export async function replaceFile(target: string, data: Buffer, mode: number): Promise<void> {
+export async function replaceFile(target: string, data: Buffer, mode: number, opts: ReplaceOptions = {}): Promise<void> {
   const dir = dirname(target);
   // A dot name so a glob over the directory skips it; pid for whoever finds one left by a SIGKILL.
   const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -33,6 +41,7 @@ export async function replaceFile(target: string, data: Buffer, mode: number): P
     try {
       await fchmod(fd, mode);
       await writeAll(fd, data);
+      if (opts.mtimeAboveS !== undefined) await raiseMtime(fd, opts.mtimeAboveS);
       await fsync(fd);
     } finally {
       await close(fd);
@@ -43,6 +52,13 @@ export async function replaceFile(target: string, data: Buffer, mode: number): P
     if (!renamed) await unlink(tmp).catch(() => undefined);
   }
   await fsyncDir(dir);
+}
+
+/** raiseMtime: as Dovecot's maildir_keywords_write_fd, an mtime not above the old one becomes old + 1. */
+async function raiseMtime(fd: number, aboveS: number): Promise<void> {
+  const st = await fstat(fd);
+  if (Math.floor(st.mtimeMs / 1000) > aboveS) return;
+  await futimes(fd, Date.now() / 1000, aboveS + 1);
 }
 
 /** fsyncDir makes a rename in `dir` durable; a filesystem that cannot fsync a directory (EINVAL) is let be. */

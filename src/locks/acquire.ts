@@ -7,14 +7,17 @@
  * Locks are released on every exit path: the returned Lease, and the
  * session's LockHolder (holder.ts) for paths that end the process (signals, watchdog);
  * a held lock is refreshed so it never looks stale. One lock file's own
- * operations (token, read-back, refresh, stale break) are in lock-file.ts.
+ * operations (token, read-back, refresh, stale break) are in lock-file.ts;
+ * Dovecot's own dotlocks (plan.ts DOVECOT_DOTLOCKS) are created and broken by
+ * dovecot-dotlock.ts, and otherwise held, refreshed and released alike.
  * Must not: hold a lock while waiting for another lock (it backs off empty-handed).
  */
 import type { Deadline } from '../deadline/deadline.js';
 import { OutcomeError, temp } from '../outcome/outcome.js';
 import type { LockHolder } from './holder.js';
 import { breakIfStale, createLock, newContent, refreshLock, removeIfOurs, type LockContent } from './lock-file.js';
-import { backoffMs, canFollow, planLocks, refreshEveryMs, type LockRequest } from './plan.js';
+import { tryDovecotLock } from './dovecot-dotlock.js';
+import { backoffMs, canFollow, DOVECOT_DOTLOCKS, planLocks, refreshEveryMs, type LockRequest } from './plan.js';
 
 export interface LockOptions {
   timeoutMs: number;
@@ -38,7 +41,11 @@ interface Held {
 }
 
 /** tryLock makes one non-blocking attempt; returns the content written, or undefined if held. */
-async function tryLock(path: string, staleMs: number): Promise<LockContent | undefined> {
+async function tryLock(req: LockRequest, opts: LockOptions): Promise<LockContent | undefined> {
+  // Dovecot's own lock files follow Dovecot's format and stale rule, not mda's.
+  if (DOVECOT_DOTLOCKS.has(req.kind)) return tryDovecotLock(req.path, (ms) => opts.deadline.sleep(ms));
+  const { staleMs } = opts;
+  const { path } = req;
   const content = newContent();
   if (await createLock(path, content)) return content;
   await breakIfStale(path, staleMs);
@@ -78,7 +85,7 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
       for (const req of plan) {
         if (budget.signal.aborted) throw budget.signal.reason;
         // Not raced: an abandoned attempt could still create the file and leave an orphan lock.
-        const content = await tryLock(req.path, opts.staleMs);
+        const content = await tryLock(req, opts);
         if (content === undefined) break;
         const h = { req, content };
         taken.push(h);

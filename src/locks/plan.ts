@@ -11,9 +11,20 @@ export const LOCK_RANK = {
   commit: 10, // per recipient: quota check → Maildir write → maildirsize append
   'quota-recalc': 20, // rewriting maildirsize (also taken by `mda quota recalc`)
   'sieve-state': 30, // per user: the Sieve vacation sent-log and duplicate ids (~/.mda/), taken alone after the commit
+  // Dovecot's own dotlock of one Maildir folder (dovecot-uidlist.lock), held only while dovecot-keywords
+  // is re-read and rewritten; taken alone before the commit. Its rank only matters to a future caller that
+  // holds the commit lock (it may follow it) or wants quota-recalc with it (Dovecot-owned lock first).
+  'dovecot-uidlist': 15,
 } as const;
 
 export type LockKind = keyof typeof LOCK_RANK;
+
+/**
+ * Kinds whose lock file is Dovecot's, not mda's: created as Dovecot's file_dotlock does
+ * (O_EXCL, `pid:host`) and broken only by Dovecot's stale rule (dovecot-dotlock.ts), so
+ * Dovecot and mda exclude each other.
+ */
+export const DOVECOT_DOTLOCKS: ReadonlySet<LockKind> = new Set<LockKind>(['dovecot-uidlist']);
 
 export interface LockRequest {
   kind: LockKind;

@@ -88,11 +88,11 @@ describe('filing', () => {
     expect(listDir(join(md, 'tmp'))).toEqual([]);
   });
 
-  it('flags become Maildir info in cur/ (letters in ASCII order); keywords are dropped', async () => {
+  it('flags become Maildir info in cur/ (letters in ASCII order); keywords are Dovecot letters after them', async () => {
     script('require ["fileinto", "imap4flags"];\naddflag ["\\\\Seen", "\\\\Flagged", "$Work"]; fileinto "Work";');
     expect((await deliver()).code).toBe(0);
     const [name] = files('.Work', 'cur');
-    expect(name).toMatch(/,S=\d+:2,FS$/);
+    expect(name).toMatch(/,S=\d+:2,FSa$/);
     expect(files('.Work')).toEqual([]);
   });
 
