@@ -42,7 +42,7 @@ export interface ChainState {
   /** Seen vacation commands, even those that decided not to reply (a second one in a script is an error). */
   vacationIn: Set<string>;
   readonly duplicates: Map<string, number>;
-  /** enotify notifications by lower-cased recipient: one per recipient per run (RFC 5435 §3.9). */
+  /** enotify notifications by lower-cased recipient: one per recipient per run (RFC 5435 §3, duplicate notifications). */
   readonly notifications: Map<string, Notification>;
 }
 

@@ -34,7 +34,7 @@ export function notify(ctx: Ctx, c: CommandNode): void {
   }
   const asked = hasTag(c, 'importance') ? str(ctx, tag(c, 'importance')) : '2';
   const importance = IMPORTANCE.find((i) => i === asked) ?? '2';
-  if (importance !== asked) chain.trace.push(`notify: :importance ${JSON.stringify(asked)} is not 1, 2 or 3: using 2 (RFC 5435 §3.2)`);
+  if (importance !== asked) chain.trace.push(`notify: :importance ${JSON.stringify(asked)} is not 1, 2 or 3: using 2 (RFC 5436 §2.4)`);
   // RFC 5436 §2.6: :message is the Subject; without it the URI's subject, else a default.
   const subject = hasTag(c, 'message') ? str(ctx, tag(c, 'message')) : uri.subject ?? defaultSubject(message.decodedValues('subject')[0]);
   const me = ownAddress(env.recipient);
@@ -53,7 +53,7 @@ export function notify(ctx: Ctx, c: CommandNode): void {
   for (const recipient of uri.recipients) {
     const key = recipient.toLowerCase();
     if (chain.notifications.has(key)) {
-      chain.trace.push(`notify to <${recipient}>: already notified in this run (RFC 5435 §3.9)`);
+      chain.trace.push(`notify to <${recipient}>: already notified in this run (RFC 5435 §3, duplicate notifications)`);
       continue;
     }
     if (chain.redirects.size + chain.notifications.size >= env.limits.maxRedirects) {

@@ -1,7 +1,7 @@
 /**
  * Builds the bytes of one enotify mailto notification (RFC 5436 §2): From (the user, or an allowed
  * :from), To/Cc as the URI named them, Subject, `Auto-Submitted: auto-notified` (RFC 5436 §2.7,
- * RFC 3834 §5), the importance as Importance/X-Priority (RFC 5435 §3.2), the URI's safe fields,
+ * RFC 3834 §5), the importance as Importance/X-Priority (RFC 5436 §2.4), the URI's safe fields,
  * a UTF-8 text body, CRLF line ends. Nothing can add a header line: values are made one line.
  * Whether to send is evaluate-notify.ts's. Pure: time and ids come in.
  */

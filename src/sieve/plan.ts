@@ -46,7 +46,7 @@ export interface Notification {
   cc: string[];
   subject: string;
   body: string;
-  /** RFC 5435 §3.2: "1" high, "2" normal, "3" low. */
+  /** RFC 5436 §2.4: "1" high, "2" normal, "3" low. */
   importance: '1' | '2' | '3';
   /** The URI's safe header fields (lower-case name, value). */
   headers: Array<[string, string]>;

@@ -107,7 +107,7 @@ describe('enotify mailto through mda deliver (RFC 5436)', () => {
     expect(files('')).toHaveLength(1);
   });
 
-  it('RFC 5435 §3.9: the same recipient twice in one run gets one notification', async () => {
+  it('RFC 5435 §3, duplicate notifications: the same recipient twice in one run gets one notification', async () => {
     script(R + 'notify :message "first" "mailto:carol@example.net";\nnotify :message "second" "mailto:Carol@example.net";');
     expect((await deliver()).code).toBe(0);
     const mail = sentMail();

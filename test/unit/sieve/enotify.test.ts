@@ -31,7 +31,7 @@ describe('notify :mailto into the plan (RFC 5435 §3, RFC 5436 §2)', () => {
     ['RFC 5436 §2.6: :message is the Subject', 'notify :message "New mail" "mailto:c@example.net?subject=URI";', 'New mail'],
     ['RFC 5436 §2.7: else the URI\'s subject', 'notify "mailto:c@example.net?subject=From%20URI";', 'From URI'],
     ['RFC 5436 §2.6: else a default naming the message\'s subject', 'notify "mailto:c@example.net";', 'Notification: Hello there'],
-    ['RFC 5435 §3.6: :message expands variables', 'set "s" "x"; notify :message "got ${s}" "mailto:c@example.net";', 'got x'],
+    ['RFC 5436 §2.6: :message expands variables', 'set "s" "x"; notify :message "got ${s}" "mailto:c@example.net";', 'got x'],
   ])('%s', (_, script, subject) => {
     expect(run(R + script, msg()).notifications?.[0]?.subject).toBe(subject);
   });
@@ -58,7 +58,7 @@ describe('notify :mailto into the plan (RFC 5435 §3, RFC 5436 §2)', () => {
     expect(p.notifications ?? []).toHaveLength(count);
   });
 
-  it('RFC 5435 §3.9: one notification per recipient per run; the first notify wins', () => {
+  it('RFC 5435 §3, duplicate notifications: one notification per recipient per run; the first notify wins', () => {
     const p = run(R + 'notify :message "one" "mailto:c@example.net";\nnotify :message "two" "mailto:C@example.net,d@example.net";', msg());
     expect(recipients(p)).toEqual(['c@example.net', 'd@example.net']);
     expect(p.notifications!.map((n) => n.subject)).toEqual(['one', 'two']);
@@ -74,7 +74,7 @@ describe('notify :mailto into the plan (RFC 5435 §3, RFC 5436 §2)', () => {
     expect(n.note === undefined).toBe(honoured);
   });
 
-  it('RFC 5435 §3.2: :importance is carried', () => {
+  it('RFC 5436 §2.4: :importance is carried', () => {
     expect(run(R + 'notify :importance "1" "mailto:c@example.net";', msg()).notifications?.[0]?.importance).toBe('1');
   });
 
@@ -143,7 +143,7 @@ describe('compile-time checks (RFC 5435 §3, RFC 5436 §2.1)', () => {
     expect(compileErrors(script).join('\n')).toMatch(want);
   });
 
-  it('accepts every notify form of RFC 5435 §9 (examples)', () => {
+  it('accepts the notify forms of the Pigeonhole documentation examples', () => {
     expect(compileErrors(R + `notify :importance "1" :message "This is probably very important" "mailto:alm@example.com";
 notify :from "bob@example.test" :options ["k=v"] "mailto:a@example.com?cc=b@example.com";
 set :encodeurl "body_param" "x";

@@ -42,7 +42,7 @@ describe('buildNotification (RFC 5436 §2)', () => {
   it.each<[Notification['importance'], string[]]>([
     ['1', ['Importance: High', 'X-Priority: 1 (Highest)']],
     ['3', ['Importance: Low', 'X-Priority: 5 (Lowest)']],
-  ])('RFC 5435 §3.2: importance %s', (importance, want) => {
+  ])('RFC 5436 §2.4: importance %s', (importance, want) => {
     const h = header(buildNotification(n({ importance }), CTX));
     for (const w of want) expect(h).toContain(w);
   });
