@@ -50,11 +50,16 @@ export interface PostResult {
   failed: string[];
 }
 
-export async function runPostActions(p: PostInput): Promise<PostResult> {
+export type PostSend = (req: Omit<SendRequest, 'signal' | 'program' | 'home' | 'user'>) => Promise<string | undefined>;
+
+/**
+ * postSender: runs [delivery] sendmail for post-commit mail (redirects, vacation, enotify), each run
+ * within SEND_MS and all of them ending POST_MARGIN_MS before the deadline; the failure reason, or undefined.
+ */
+export function postSender(p: Pick<PostInput, 'deadline' | 'config' | 'home' | 'user'>): { send: PostSend; left: () => number } {
   const endsAt = monotonicMs() + Math.max(0, p.deadline.remaining() - POST_MARGIN_MS);
   const left = () => Math.max(0, endsAt - monotonicMs());
-  const result: PostResult = { sent: [], failed: [] };
-  const send = async (req: Omit<SendRequest, 'signal' | 'program' | 'home' | 'user'>): Promise<string | undefined> => {
+  const send: PostSend = async (req) => {
     if (left() < 100) return 'no time left before the delivery deadline';
     const budget = p.deadline.budget(Math.min(SEND_MS, left()), 'sendmail');
     try {
@@ -64,6 +69,12 @@ export async function runPostActions(p: PostInput): Promise<PostResult> {
       budget.done();
     }
   };
+  return { send, left };
+}
+
+export async function runPostActions(p: PostInput): Promise<PostResult> {
+  const { send, left } = postSender(p);
+  const result: PostResult = { sent: [], failed: [] };
 
   if (p.plan.redirects.length) {
     const skip = leadingReturnPathLength(await readHead(p.messagePath, HEAD_READ).catch(() => Buffer.alloc(0)));

@@ -1,7 +1,7 @@
 /**
  * The Sieve stage, between scanning and commit: load the scripts, build what they may look at (only
  * what they use: size, body, folders, duplicate state), evaluate into a plan; deliverWithSieve then
- * stores (through the one executor) and runs redirects and vacation. Infected mail bypasses Sieve; spam's implicit keep goes to
+ * stores (through the one executor) and runs redirects, vacation and enotify notifications. Infected mail bypasses Sieve; spam's implicit keep goes to
  * [spam] folder. Must not: bounce or defer because of a script (errors mean INBOX).
  */
 import { constants as C } from 'node:fs';
@@ -30,6 +30,7 @@ import { readStateLog } from '../sieve/state-store.js';
 import { storeTargets, type StoreTarget } from '../sieve/targets.js';
 import type { Envelope } from './envelope.js';
 import { loadSieveScripts, userScriptPath } from './sieve-load.js';
+import { runNotifications } from './sieve-notify.js';
 import { runPostActions } from './sieve-post.js';
 
 export interface SieveStageInput {
@@ -120,16 +121,25 @@ export async function deliverWithSieve(d: SieveDecision, i: SieveStageInput, exe
     // Nothing to store: redirect first; if any redirect fails, keep the message rather than lose it.
     const sent = await runPostActions({ ...post, plan });
     if (sent.failed.length === 0) {
+      await notifyAfterCommit(post, plan);
       return discarded(plan.redirects.length ? `sieve: redirected to ${sent.sent.map((a) => `<${a}>`).join(', ')}` : 'sieve: discarded');
     }
     i.logger.warn('sieve: a redirect failed and no copy was stored: keeping the message');
     const keep = storeTargets({ plan: { ...plan, keep: { flags: [], implicit: false }, fileinto: [] }, keepFolder: i.keepFolder, spamFolder: '' });
-    return execute(keep.ok ? keep.targets : [{ mailbox: 'INBOX', dir: '', flags: [], create: true }]);
+    const kept = await execute(keep.ok ? keep.targets : [{ mailbox: 'INBOX', dir: '', flags: [], create: true }]);
+    if (kept.kind === 'delivered') await notifyAfterCommit(post, plan);
+    return kept;
   }
   const stored = await execute(t.targets);
   if (stored.kind !== 'delivered') return stored;
   await runPostActions({ ...post, plan }).catch((err: unknown) => i.logger.warn(`sieve: ${(err as Error).message}`));
+  await notifyAfterCommit(post, plan);
   return stored;
+}
+
+/** enotify (RFC 5435): only once the delivery has committed, so a deferred message never notifies twice. Never throws. */
+async function notifyAfterCommit(post: Parameters<typeof runNotifications>[0], plan: SievePlan): Promise<void> {
+  await runNotifications(post, plan.notifications).catch((err: unknown) => post.logger.warn(`sieve: notify: ${(err as Error).message}`));
 }
 
 /**

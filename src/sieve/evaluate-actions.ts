@@ -10,9 +10,10 @@ import { flagList, hasTag, num, runtimeError, str, strings, tag, type Ctx } from
 import { canonicalMailbox, mailboxDir } from './mailbox-name.js';
 import { checkRedirectAddress, isRedirectLoop, redirectAddress, REDIRECT_FIELD } from './redirect-rules.js';
 import { checkVacation, defaultHandle, replySubject, vacationPeriodSeconds } from './vacation-rules.js';
+import { notify } from './evaluate-notify.js';
 import { applyModifiers } from './variables.js';
 
-const MODIFIERS = ['lower', 'upper', 'lowerfirst', 'upperfirst', 'quotewildcard', 'quoteregex', 'length'];
+const MODIFIERS = ['lower', 'upper', 'lowerfirst', 'upperfirst', 'quotewildcard', 'quoteregex', 'length', 'encodeurl'];
 
 export function runAction(ctx: Ctx, c: CommandNode): void {
   switch (c.name) {
@@ -38,6 +39,8 @@ export function runAction(ctx: Ctx, c: CommandNode): void {
       ctx.s.vars?.set(name, value);
       return;
     }
+    case 'notify':
+      return notify(ctx, c);
     default:
       throw runtimeError(ctx, c, 'unknown command');
   }
@@ -102,8 +105,8 @@ function redirect(ctx: Ctx, c: CommandNode): void {
   }
   const key = addr.address.toLowerCase();
   if (!chain.redirects.has(key)) {
-    if (chain.redirects.size >= chain.env.limits.maxRedirects) {
-      throw runtimeError(ctx, c, `too many redirects: at most ${chain.env.limits.maxRedirects} per message ([sieve] max_redirects)`);
+    if (chain.redirects.size + chain.notifications.size >= chain.env.limits.maxRedirects) {
+      throw runtimeError(ctx, c, `too many redirects: at most ${chain.env.limits.maxRedirects} per message ([sieve] max_redirects; enotify notifications count too)`);
     }
     chain.redirects.set(key, addr.address);
   }

@@ -9,7 +9,7 @@ import type { Arg, CommandNode, Script, TestNode } from './ast.js';
 import { SieveRuntimeError } from './errors.js';
 import type { Comparator, MatchSpec, MatchType, Relation, StepBudget } from './match-api.js';
 import type { SieveMessage } from './message.js';
-import type { FileTarget, VacationReply } from './plan.js';
+import type { FileTarget, Notification, VacationReply } from './plan.js';
 import type { ScanValues } from './scan-values.js';
 import { expandVariables, type VariableScope } from './variables.js';
 
@@ -42,6 +42,8 @@ export interface ChainState {
   /** Seen vacation commands, even those that decided not to reply (a second one in a script is an error). */
   vacationIn: Set<string>;
   readonly duplicates: Map<string, number>;
+  /** enotify notifications by lower-cased recipient: one per recipient per run (RFC 5435 §3, duplicate notifications). */
+  readonly notifications: Map<string, Notification>;
 }
 
 /** State of one script's run. */

@@ -13,6 +13,7 @@ import {
 import { addressValues, envelopeValues, type AddressPart } from './evaluate-address.js';
 import type { MatchSpec } from './match-api.js';
 import { matchValues } from './match.js';
+import { notifyMethodCapability, validNotifyMethod } from './evaluate-notify.js';
 import { contentTypeMatches, mimeParts, splitHead } from './mime.js';
 
 /** RFC 7352 §3: without :seconds, Pigeonhole's default tracking period (7 days); longer requests are capped. */
@@ -86,6 +87,10 @@ export function evalTest(ctx: Ctx, t: TestNode): boolean {
       return duplicate(ctx, t);
     case 'mailboxexists':
       return strings(ctx, t.positional[0]).every((m) => ctx.chain.env.mailboxExists(m));
+    case 'valid_notify_method':
+      return validNotifyMethod(ctx, t);
+    case 'notify_method_capability':
+      return notifyMethodCapability(ctx, t, (values, keys) => match(ctx, t, values, keys));
     default:
       throw runtimeError(ctx, t, 'unknown test');
   }

@@ -27,7 +27,7 @@ class Stop extends Error {}
 export function evaluateSieve(scripts: readonly Script[], message: SieveMessage, env: SieveEnv, opts: EvaluateOptions = {}): SievePlan {
   const chain: ChainState = {
     message, env, budget: new CountingBudget(env.limits.maxCpuSteps), trace: [],
-    fileinto: new Map(), redirects: new Map(), vacation: null, vacationIn: new Set(), duplicates: new Map(),
+    fileinto: new Map(), redirects: new Map(), vacation: null, vacationIn: new Set(), duplicates: new Map(), notifications: new Map(),
   };
   let last: ScriptState | undefined;
   try {
@@ -111,6 +111,7 @@ function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan 
     fileinto,
     redirects: [...chain.redirects.values()].map((address) => ({ address })),
     vacation: chain.vacation?.reply ?? null,
+    notifications: [...chain.notifications.values()],
     duplicates: [...chain.duplicates].map(([id, periodSeconds]) => ({ id, periodSeconds })),
     errors: [],
     trace: chain.trace,

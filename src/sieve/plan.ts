@@ -33,12 +33,35 @@ export interface VacationReply {
   references: string | undefined;
 }
 
+/** One enotify mailto notification (RFC 5435, RFC 5436) to one envelope recipient. */
+export interface Notification {
+  /** The envelope recipient of this copy: one plain address. */
+  recipient: string;
+  /** Envelope sender: '' (MAIL FROM:<>) when the triggering message's was <> (RFC 5436 §2.7), else the user's address. */
+  sender: string;
+  /** The From field: the user's address, or a :from naming it (RFC 5436 §2.3). */
+  from: string;
+  /** The To and Cc fields, as the URI named them. */
+  to: string[];
+  cc: string[];
+  subject: string;
+  body: string;
+  /** RFC 5436 §2.4: "1" high, "2" normal, "3" low. */
+  importance: '1' | '2' | '3';
+  /** The URI's safe header fields (lower-case name, value). */
+  headers: Array<[string, string]>;
+  /** Worth logging when it is sent (an ignored :from). */
+  note?: string;
+}
+
 export interface SievePlan {
   /** Explicit or implicit keep: the default folder (INBOX, or [spam] folder for spam) with these flags. */
   keep: { flags: string[]; implicit: boolean } | null;
   fileinto: FileTarget[];
   redirects: Redirect[];
   vacation: VacationReply | null;
+  /** enotify notifications (RFC 5435): sent only once the delivery has committed. */
+  notifications: Notification[];
   /** Duplicate-tracking ids to record once the message is delivered (RFC 7352). */
   duplicates: Array<{ id: string; periodSeconds: number }>;
   /** Runtime errors: when non-empty, every action above is cancelled and only implicit keep happens (RFC 5228 §2.10.6). */
@@ -49,5 +72,5 @@ export interface SievePlan {
 
 /** The plan of a message that no script touched, or whose script failed: implicit keep only. */
 export function implicitKeepPlan(errors: string[] = [], trace: string[] = []): SievePlan {
-  return { keep: { flags: [], implicit: true }, fileinto: [], redirects: [], vacation: null, duplicates: [], errors, trace };
+  return { keep: { flags: [], implicit: true }, fileinto: [], redirects: [], vacation: null, notifications: [], duplicates: [], errors, trace };
 }

@@ -20,6 +20,7 @@ export const SUPPORTED_CAPABILITIES: ReadonlySet<string> = new Set([
   'spamtest', 'spamtestplus', 'virustest', // RFC 5235
   'duplicate', // RFC 7352
   'regex', // draft-ietf-sieve-regex
+  'enotify', // RFC 5435, with the mailto method of RFC 5436
   'comparator-i;octet', 'comparator-i;ascii-casemap', 'comparator-i;ascii-numeric', // RFC 5228 §2.7.3, RFC 4790
 ]);
 
@@ -116,6 +117,7 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
       quotewildcard: { group: 'quoting modifier (:quotewildcard/:quoteregex)' },
       quoteregex: { group: 'quoting modifier (:quotewildcard/:quoteregex)', capability: 'regex' },
       length: {},
+      encodeurl: { capability: 'enotify' }, // RFC 5435 §6
     },
     positional: [str('name'), str('value')],
   }),
@@ -134,6 +136,12 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
       handle: { arg: 'string' },
     },
     positional: [str('reason')],
+  }),
+  // enotify (RFC 5435 §3; the mailto method, RFC 5436)
+  notify: command({
+    capability: ['enotify'],
+    tags: { from: { arg: 'string' }, importance: { arg: 'string' }, options: { arg: 'string-list' }, message: { arg: 'string' } },
+    positional: [str('method')],
   }),
 };
 
@@ -173,6 +181,13 @@ export const TESTS: Readonly<Record<string, NodeSpec>> = {
     },
   }),
   mailboxexists: test({ capability: ['mailbox'], positional: [list('mailbox names')] }), // RFC 5490 §3.1
+  // enotify (RFC 5435 §4, §5)
+  valid_notify_method: test({ capability: ['enotify'], positional: [list('notification uris')] }),
+  notify_method_capability: test({
+    capability: ['enotify'],
+    tags: MATCHING,
+    positional: [str('notification uri'), str('notification capability'), list('key list')],
+  }),
 };
 
 /** The comparators mda knows (RFC 4790 §9); only i;ascii-numeric must be required. */

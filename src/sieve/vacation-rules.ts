@@ -97,7 +97,7 @@ export function checkVacation(i: VacationCheckInput): VacationCheck {
 }
 
 /** The Auto-Submitted keyword without comments or parameters (`auto-replied (vacation)` → `auto-replied`). */
-function autoSubmittedToken(value: string): string {
+export function autoSubmittedToken(value: string): string {
   return value.replace(/\([^)]*\)/g, ' ').split(';')[0]!.trim().toLowerCase();
 }
 

@@ -7,6 +7,7 @@
 import type { Arg, CommandNode, StringLit, TestNode } from './ast.js';
 import { ADDRESS_HEADERS, COMPARATORS, ENVELOPE_PARTS, MATCH_TYPE_TAGS, RELATIONS } from './specs.js';
 import type { ValidationContext } from './validate-args.js';
+import { checkNotify } from './validate-notify.js';
 
 /** The contract of compileRegex in regex.ts (the matching engine's POSIX ERE translator). */
 export type RegexCompiler = (pattern: string, caseInsensitive: boolean) => { ok: true } | { ok: false; why: string };
@@ -61,6 +62,9 @@ export function checkCommand(c: CommandNode, ctx: CheckContext): void {
     case 'addflag':
     case 'removeflag':
       if (c.positional.length === 2) for (const v of strings(c.positional[0])) checkVariableName(v, true, ctx);
+      break;
+    case 'notify':
+      checkNotify(c, ctx);
       break;
     default:
   }

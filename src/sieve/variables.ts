@@ -106,7 +106,7 @@ function resolve(ref: string, lookup: (name: string) => string | undefined, matc
   return lookup(asciiLower(ref)); // namespaced: undefined keeps the reference literal
 }
 
-export type Modifier = 'lower' | 'upper' | 'lowerfirst' | 'upperfirst' | 'quotewildcard' | 'quoteregex' | 'length';
+export type Modifier = 'lower' | 'upper' | 'lowerfirst' | 'upperfirst' | 'quotewildcard' | 'quoteregex' | 'encodeurl' | 'length';
 
 /**
  * RFC 5229 §4: modifiers apply from the highest precedence down, and two of
@@ -120,6 +120,7 @@ const PRECEDENCE: Record<Modifier, number> = {
   upperfirst: 30,
   quotewildcard: 20,
   quoteregex: 20,
+  encodeurl: 15, // RFC 5435 §6
   length: 10,
 };
 
@@ -158,6 +159,21 @@ function quote(value: string, specials: Set<string>, maxBytes: number): string {
   return out;
 }
 
+/**
+ * RFC 5435 §6: every octet of the UTF-8 form outside RFC 3986's unreserved set becomes %XX.
+ * Stops before an escape that would pass maxBytes, so a truncated value never ends in half an escape.
+ */
+function encodeUrl(value: string, maxBytes: number): string {
+  let out = '';
+  for (const b of Buffer.from(value, 'utf8')) {
+    const c = String.fromCharCode(b);
+    const e = /[A-Za-z0-9\-._~]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    if (out.length + e.length > maxBytes) break;
+    out += e;
+  }
+  return out;
+}
+
 const upperAscii = (c: string): string => (c >= 'a' && c <= 'z' ? c.toUpperCase() : c);
 const lowerAscii = (c: string): string => (c >= 'A' && c <= 'Z' ? c.toLowerCase() : c);
 
@@ -176,6 +192,8 @@ function modify(value: string, m: Modifier, maxBytes: number): string {
       return quote(value, WILDCARD_SPECIALS, maxBytes);
     case 'quoteregex':
       return quote(value, REGEX_SPECIALS, maxBytes);
+    case 'encodeurl':
+      return encodeUrl(value, maxBytes);
     case 'length':
       // RFC 5229 §4: the number of characters (Pigeonhole counts UTF-8 characters, i.e. code points).
       return String([...value].length);

@@ -104,6 +104,7 @@ export function render(plan: SievePlan, sender: string, recipient: string): stri
   for (const r of plan.redirects) lines.push(`  redirect to <${r.address}>`);
   const v = plan.vacation;
   if (v) lines.push(`  vacation reply to <${v.to}> from ${v.from ?? '(recipient)'} subject ${JSON.stringify(v.subject)}, at most once per ${v.periodSeconds}s`);
+  for (const n of plan.notifications) lines.push(`  notify <${n.recipient}> from <${n.sender}> subject ${JSON.stringify(n.subject)}${n.importance !== '2' ? ` importance ${n.importance}` : ''}`);
   if (stores.length === 0 && plan.redirects.length === 0) lines.push('  discard');
   if (plan.duplicates.length) lines.push(`  remember ${plan.duplicates.length} duplicate id(s)`);
   return lines.join('\n') + '\n';
