@@ -12,7 +12,7 @@ import { checkRedirectAddress, isRedirectLoop, REDIRECT_FIELD } from './redirect
 import { checkVacation, defaultHandle, replySubject, vacationPeriodSeconds } from './vacation-rules.js';
 import { applyModifiers } from './variables.js';
 
-const MODIFIERS = ['lower', 'upper', 'lowerfirst', 'upperfirst', 'quotewildcard', 'quoteregex', 'length'];
+export const MODIFIERS = ['lower', 'upper', 'lowerfirst', 'upperfirst', 'quotewildcard', 'quoteregex', 'length'];
 
 export function runAction(ctx: Ctx, c: CommandNode): void {
   switch (c.name) {

@@ -9,6 +9,7 @@ import type { Arg, CommandNode, Script, TestNode } from './ast.js';
 import { SieveRuntimeError } from './errors.js';
 import type { Comparator, MatchSpec, MatchType, Relation, StepBudget } from './match-api.js';
 import type { SieveMessage } from './message.js';
+import type { MimeEntity } from './mime-tree.js';
 import type { FileTarget, VacationReply } from './plan.js';
 import type { ScanValues } from './scan-values.js';
 import { expandVariables, type VariableScope } from './variables.js';
@@ -42,6 +43,8 @@ export interface ChainState {
   /** Seen vacation commands, even those that decided not to reply (a second one in a script is an error). */
   vacationIn: Set<string>;
   readonly duplicates: Map<string, number>;
+  /** RFC 5703: the message's MIME parts, built on first use (evaluate-mime.ts). */
+  mime?: MimeEntity[];
 }
 
 /** State of one script's run. */
@@ -61,6 +64,15 @@ export interface ScriptState {
 export interface Ctx {
   chain: ChainState;
   s: ScriptState;
+  /** RFC 5703 §3: the innermost foreverypart loop running, with its current part. */
+  loop?: LoopFrame;
+}
+
+export interface LoopFrame {
+  readonly part: MimeEntity;
+  /** Its :name, '' when unnamed. */
+  readonly name: string;
+  readonly parent?: LoopFrame;
 }
 
 /** A runtime error naming the place in the script (file:line:column). */
