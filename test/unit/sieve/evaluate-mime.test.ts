@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileSieve } from '../../../src/sieve/compile.js';
-import { DEFAULT_MESSAGE, run, targets } from '../../helpers/sieve.js';
+import { evaluateSieve } from '../../../src/sieve/evaluate.js';
+import { scriptReadsParts } from '../../../src/sieve/evaluate-mime.js';
+import { SieveMessage } from '../../../src/sieve/message.js';
+import { compile, DEFAULT_MESSAGE, env, message, run, targets } from '../../helpers/sieve.js';
 import { NESTED } from '../../helpers/mime-messages.js';
 
 const REQ = 'require ["foreverypart", "mime", "extracttext", "variables", "fileinto", "relational", "comparator-i;ascii-numeric"];\n';
@@ -155,5 +158,18 @@ describe('runtime', () => {
     });
     expect(p.errors.length).toBe(1);
     expect(targets(p)).toEqual(['keep (implicit)']);
+  });
+
+  it('the pipeline reads the body only for foreverypart or :anychild; top-level :mime needs only the header', () => {
+    expect(scriptReadsParts([compile(`${REQ}if header :mime :type "Content-Type" "multipart" { }`)])).toBe(false);
+    expect(scriptReadsParts([compile(`${REQ}if not header :mime :anychild :type "Content-Type" "image" { }`)])).toBe(true);
+    expect(scriptReadsParts([compile(`${REQ}if true { foreverypart { } }`)])).toBe(true);
+    const full = message(NESTED);
+    const headerOnly = new SieveMessage(full.fields, full.size, (v) => v);
+    const top = evaluateSieve([compile(`${REQ}if header :mime :type "Content-Type" "multipart" { fileinto "m"; }`)], headerOnly, env());
+    expect(targets(top)).toEqual(['fileinto m']);
+    const loop = evaluateSieve([compile(`${REQ}foreverypart { fileinto "m"; }`)], headerOnly, env());
+    expect(loop.errors[0]).toMatch(/body is not available/);
+    expect(targets(loop)).toEqual(['keep (implicit)']);
   });
 });
