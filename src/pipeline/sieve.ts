@@ -20,6 +20,7 @@ import { foldField, scanHeaderLines } from '../scanners/scan-headers.js';
 import type { Verdict } from '../scanners/types.js';
 import type { Script } from '../sieve/ast.js';
 import { evaluateSieve, scriptUses } from '../sieve/evaluate.js';
+import { scriptReadsParts } from '../sieve/evaluate-mime.js';
 import { mailboxDir } from '../sieve/mailbox-name.js';
 import { countBareLf, parseHeaderBlock, SieveMessage } from '../sieve/message.js';
 import { implicitKeepPlan, type SievePlan } from '../sieve/plan.js';
@@ -77,7 +78,7 @@ export async function sieveStage(i: SieveStageInput): Promise<SieveDecision | nu
   const header = end < 0 ? head : head.subarray(0, end);
   const eol = insertPoint(header, i.fromPostfix).eol;
   const size = scriptUses(scripts, 'size') ? await i.deadline.race(sieveSize(i, header)) : i.spool.bytes;
-  const raw = scriptUses(scripts, 'body') ? await i.deadline.race(readHead(i.spool.path, MAX_HEAD_KEPT + MAX_BODY_BYTES)) : undefined;
+  const raw = scriptUses(scripts, 'body') || scriptReadsParts(scripts) ? await i.deadline.race(readHead(i.spool.path, MAX_HEAD_KEPT + MAX_BODY_BYTES)) : undefined;
   const message = new SieveMessage(parseHeaderBlock(header), size, decodeEncodedWords, raw);
   const env = {
     sender: i.envelope.sender,

@@ -13,7 +13,7 @@ import { checkVacation, defaultHandle, replySubject, vacationPeriodSeconds } fro
 import { notify } from './evaluate-notify.js';
 import { applyModifiers } from './variables.js';
 
-const MODIFIERS = ['lower', 'upper', 'lowerfirst', 'upperfirst', 'quotewildcard', 'quoteregex', 'length', 'encodeurl'];
+export const MODIFIERS = ['lower', 'upper', 'lowerfirst', 'upperfirst', 'quotewildcard', 'quoteregex', 'length', 'encodeurl'];
 
 export function runAction(ctx: Ctx, c: CommandNode): void {
   switch (c.name) {

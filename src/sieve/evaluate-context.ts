@@ -10,6 +10,7 @@ import { SieveRuntimeError } from './errors.js';
 import type { Comparator, MatchSpec, MatchType, Relation, StepBudget } from './match-api.js';
 import type { SieveMessage } from './message.js';
 import type { FileTarget, Notification, VacationReply } from './plan.js';
+import type { MimeEntity } from './mime-tree.js';
 import type { ScanValues } from './scan-values.js';
 import { expandVariables, type VariableScope } from './variables.js';
 
@@ -44,6 +45,8 @@ export interface ChainState {
   readonly duplicates: Map<string, number>;
   /** enotify notifications by lower-cased recipient: one per recipient per run (RFC 5435 §3, duplicate notifications). */
   readonly notifications: Map<string, Notification>;
+  /** RFC 5703: the message's MIME parts, built on first use (evaluate-mime.ts). */
+  mime?: MimeEntity[];
 }
 
 /** State of one script's run. */
@@ -63,6 +66,15 @@ export interface ScriptState {
 export interface Ctx {
   chain: ChainState;
   s: ScriptState;
+  /** RFC 5703 §3: the innermost foreverypart loop running, with its current part. */
+  loop?: LoopFrame;
+}
+
+export interface LoopFrame {
+  readonly part: MimeEntity;
+  /** Its :name, '' when unnamed. */
+  readonly name: string;
+  readonly parent?: LoopFrame;
 }
 
 /** A runtime error naming the place in the script (file:line:column). */

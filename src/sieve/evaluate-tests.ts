@@ -14,6 +14,7 @@ import { addressValues, envelopeValues, type AddressPart } from './evaluate-addr
 import type { MatchSpec } from './match-api.js';
 import { matchValues } from './match.js';
 import { notifyMethodCapability, validNotifyMethod } from './evaluate-notify.js';
+import { evalMimeTest } from './evaluate-mime.js';
 import { contentTypeMatches, mimeParts, splitHead } from './mime.js';
 
 /** RFC 7352 §3: without :seconds, Pigeonhole's default tracking period (7 days); longer requests are capped. */
@@ -22,6 +23,7 @@ const DUPLICATE_MAX_SECONDS = 90 * 86_400;
 
 export function evalTest(ctx: Ctx, t: TestNode): boolean {
   ctx.chain.budget.spend(1);
+  if (hasTag(t, 'mime')) return evalMimeTest(ctx, t, match, addressPart(t)); // RFC 5703 §4: header, address, exists
   switch (t.name) {
     case 'true':
       return true;

@@ -7,6 +7,7 @@
 import type { CommandNode, Script, TestNode } from './ast.js';
 import { runAction } from './evaluate-actions.js';
 import type { ChainState, Ctx, ScriptState, SieveEnv } from './evaluate-context.js';
+import { breakLoop, extractText, forEveryPart } from './evaluate-mime.js';
 import { describeTest, evalTest } from './evaluate-tests.js';
 import { SieveRuntimeError } from './errors.js';
 import { CountingBudget } from './match.js';
@@ -83,6 +84,14 @@ function runBlock(ctx: Ctx, commands: readonly CommandNode[], opts: EvaluateOpti
         break;
       case 'stop':
         throw new Stop();
+      case 'foreverypart': // RFC 5703 §3
+        forEveryPart(ctx, c, (inner) => runBlock(inner, c.block ?? [], opts));
+        break;
+      case 'break':
+        throw breakLoop(ctx, c);
+      case 'extracttext':
+        extractText(ctx, c);
+        break;
       default:
         runAction(ctx, c);
     }

@@ -58,7 +58,7 @@ export function parseContentType(value: string | undefined): { type: string; par
 }
 
 /** Splits on ';' outside quoted strings. */
-function splitParams(v: string): string[] {
+export function splitParams(v: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;

@@ -21,6 +21,7 @@ export const SUPPORTED_CAPABILITIES: ReadonlySet<string> = new Set([
   'duplicate', // RFC 7352
   'regex', // draft-ietf-sieve-regex
   'enotify', // RFC 5435, with the mailto method of RFC 5436
+  'mime', 'foreverypart', 'extracttext', // RFC 5703
   'comparator-i;octet', 'comparator-i;ascii-casemap', 'comparator-i;ascii-numeric', // RFC 5228 §2.7.3, RFC 4790
 ]);
 
@@ -143,6 +144,23 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
     tags: { from: { arg: 'string' }, importance: { arg: 'string' }, options: { arg: 'string-list' }, message: { arg: 'string' } },
     positional: [str('method')],
   }),
+  // mime / foreverypart / extracttext (RFC 5703)
+  foreverypart: command({ capability: ['foreverypart'], tags: { name: { arg: 'string' } }, block: true }), // §3.1
+  break: command({ capability: ['foreverypart'], tags: { name: { arg: 'string' } } }), // §3.2
+  extracttext: command({
+    capability: ['extracttext'], // §7: the modifiers of set (RFC 5229 §4), :first
+    tags: {
+      lower: { group: 'case modifier (:lower/:upper)' },
+      upper: { group: 'case modifier (:lower/:upper)' },
+      lowerfirst: { group: 'first-letter modifier (:lowerfirst/:upperfirst)' },
+      upperfirst: { group: 'first-letter modifier (:lowerfirst/:upperfirst)' },
+      quotewildcard: { group: 'quoting modifier (:quotewildcard/:quoteregex)' },
+      quoteregex: { group: 'quoting modifier (:quotewildcard/:quoteregex)', capability: 'regex' },
+      length: {},
+      first: { arg: 'number' },
+    },
+    positional: [str('varname')],
+  }),
 };
 
 export const TESTS: Readonly<Record<string, NodeSpec>> = {
@@ -189,6 +207,29 @@ export const TESTS: Readonly<Record<string, NodeSpec>> = {
     positional: [str('notification uri'), str('notification capability'), list('key list')],
   }),
 };
+
+// mime (RFC 5703 §4): tags the mime extension adds to tests of RFC 5228, merged by validate.ts
+// (extensionTags) so the base entries above stay as they are.
+const MIME_OPTION = 'MIME option (:type/:subtype/:contenttype/:param)';
+const MIME_PART_TAGS: Readonly<Record<string, TagSpec>> = { mime: { capability: 'mime' }, anychild: { capability: 'mime' } };
+/** Extra tags of a test, by test name, each with the capability that enables it. */
+export const EXTENSION_TAGS: Readonly<Record<string, Readonly<Record<string, TagSpec>>>> = {
+  header: {
+    ...MIME_PART_TAGS, // §4.1, §4.2
+    type: { group: MIME_OPTION, capability: 'mime' },
+    subtype: { group: MIME_OPTION, capability: 'mime' },
+    contenttype: { group: MIME_OPTION, capability: 'mime' },
+    param: { arg: 'string-list', group: MIME_OPTION, capability: 'mime' },
+  },
+  address: MIME_PART_TAGS, // §4.3
+  exists: MIME_PART_TAGS, // §4.4
+};
+
+/** A spec with the extension tags of its test merged in (for validate.ts). */
+export function withExtensionTags(name: string, spec: NodeSpec): NodeSpec {
+  const extra = Object.hasOwn(EXTENSION_TAGS, name) ? EXTENSION_TAGS[name] : undefined;
+  return extra ? { ...spec, tags: { ...spec.tags, ...extra } } : spec;
+}
 
 /** The comparators mda knows (RFC 4790 §9); only i;ascii-numeric must be required. */
 export const COMPARATORS: ReadonlySet<string> = new Set(['i;octet', 'i;ascii-casemap', 'i;ascii-numeric']);

@@ -7,9 +7,10 @@
 import type { CommandNode, Pos, Script, SieveError, TestNode } from './ast.js';
 import { decodeEncodedCharacters } from './encoded-character.js';
 import { compileRegex } from './regex.js';
-import { COMMANDS, IMPLIED_CAPABILITIES, SUPPORTED_CAPABILITIES, TESTS, type NodeSpec } from './specs.js';
+import { COMMANDS, IMPLIED_CAPABILITIES, SUPPORTED_CAPABILITIES, TESTS, withExtensionTags, type NodeSpec } from './specs.js';
 import { label, validateArgs } from './validate-args.js';
 import { checkCommand, checkTest, type CheckContext, type RegexCompiler } from './validate-checks.js';
+import { checkMimeUse } from './validate-mime.js';
 
 export type { RegexCompiler } from './validate-checks.js';
 
@@ -57,6 +58,7 @@ class Validator implements CheckContext {
     for (const cap of [...this.caps]) for (const implied of own(IMPLIED_CAPABILITIES, cap) ?? []) this.caps.add(implied);
     if (this.caps.has('encoded-character')) this.decodeStrings();
     this.block(this.script.commands, true);
+    checkMimeUse(this.script.commands, this); // RFC 5703: loop placement, :mime options
     this.script.capabilities = this.caps;
   }
 
@@ -156,7 +158,7 @@ class Validator implements CheckContext {
       this.error(t.pos, `the ${t.name} test needs require "${spec.capability![0]}"`);
       return;
     }
-    validateArgs(t, spec, this);
+    validateArgs(t, withExtensionTags(t.name, spec), this);
     const first = t.tests[0];
     if (spec.subtests === 'none') {
       // `address matches "from" "x"` parses as the test "matches" given to address

@@ -1,0 +1,42 @@
+/**
+ * Messages for the RFC 5703 tests: NESTED has a multipart/alternative inside multipart/mixed, a
+ * base64 PDF attachment and an attached message/rfc822, so every kind of MIME part appears once.
+ */
+
+export const NESTED = [
+  'From: a@example.org',
+  'Subject: nested',
+  'MIME-Version: 1.0',
+  'Content-Type: multipart/mixed; boundary="outer"',
+  '',
+  'preamble',
+  '--outer',
+  'Content-Type: multipart/alternative; boundary="inner"',
+  '',
+  '--inner',
+  'Content-Type: text/plain; charset=iso-8859-1',
+  'Content-Transfer-Encoding: quoted-printable',
+  '',
+  'caf=E9 au lait',
+  '--inner',
+  'Content-Type: text/html; charset=utf-8',
+  '',
+  '<p>Hello <b>world</b> &amp; co</p>',
+  '--inner--',
+  '--outer',
+  'Content-Type: application/pdf; name="x.pdf"',
+  'Content-Disposition: attachment; filename="x.pdf"',
+  'Content-Transfer-Encoding: base64',
+  '',
+  'JVBERi0xLjQK',
+  '--outer',
+  'Content-Type: message/rfc822',
+  '',
+  'From: c@example.org',
+  'Subject: inner',
+  '',
+  'inner body',
+  '--outer--',
+  'epilogue',
+  '',
+].join('\n');
