@@ -11,6 +11,7 @@ import { canonicalMailbox, mailboxDir } from './mailbox-name.js';
 import { checkRedirectAddress, isRedirectLoop, REDIRECT_FIELD } from './redirect-rules.js';
 import { checkVacation, defaultHandle, replySubject, vacationPeriodSeconds } from './vacation-rules.js';
 import { applyModifiers } from './variables.js';
+import { runErrorCommand } from './evaluate-environment.js';
 
 const MODIFIERS = ['lower', 'upper', 'lowerfirst', 'upperfirst', 'quotewildcard', 'quoteregex', 'length'];
 
@@ -38,6 +39,8 @@ export function runAction(ctx: Ctx, c: CommandNode): void {
       ctx.s.vars?.set(name, value);
       return;
     }
+    case 'error': // RFC 5463 §5
+      return runErrorCommand(ctx, c);
     default:
       throw runtimeError(ctx, c, 'unknown command');
   }

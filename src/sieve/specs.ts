@@ -20,6 +20,9 @@ export const SUPPORTED_CAPABILITIES: ReadonlySet<string> = new Set([
   'spamtest', 'spamtestplus', 'virustest', // RFC 5235
   'duplicate', // RFC 7352
   'regex', // draft-ietf-sieve-regex
+  'date', 'index', // RFC 5260
+  'environment', // RFC 5183
+  'ihave', // RFC 5463
   'comparator-i;octet', 'comparator-i;ascii-casemap', 'comparator-i;ascii-numeric', // RFC 5228 §2.7.3, RFC 4790
 ]);
 
@@ -92,6 +95,9 @@ const flagCommand = command({
   optionalFirst: { spec: str('variable name'), capability: 'variables' },
 });
 
+/** :index / :last (RFC 5260 §6) on header, address and date. */
+const INDEX_TAGS: Readonly<Record<string, TagSpec>> = { index: { arg: 'number', capability: 'index' }, last: { capability: 'index' } };
+
 export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
   require: command({ positional: [list('capabilities')] }), // RFC 5228 §3.2
   if: command({ subtests: 'test', block: true }), // §3.1
@@ -135,12 +141,14 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
     },
     positional: [str('reason')],
   }),
+  // ihave (RFC 5463 §5)
+  error: command({ capability: ['ihave'], positional: [str('message')] }),
 };
 
 export const TESTS: Readonly<Record<string, NodeSpec>> = {
-  address: test({ tags: { ...MATCHING, ...ADDRESS_PART_TAGS }, positional: [list('header list'), list('key list')] }), // §5.1
+  address: test({ tags: { ...MATCHING, ...ADDRESS_PART_TAGS, ...INDEX_TAGS }, positional: [list('header list'), list('key list')] }), // §5.1
   envelope: test({ capability: ['envelope'], tags: { ...MATCHING, ...ADDRESS_PART_TAGS }, positional: [list('envelope part'), list('key list')] }), // §5.4
-  header: test({ tags: MATCHING, positional: [list('header names'), list('key list')] }), // §5.7
+  header: test({ tags: { ...MATCHING, ...INDEX_TAGS }, positional: [list('header names'), list('key list')] }), // §5.7
   exists: test({ positional: [list('header names')] }), // §5.5
   size: test({ tags: { over: { group: ':over/:under' }, under: { group: ':over/:under' } }, positional: [{ name: 'limit', type: 'number' }], requiredGroup: ':over/:under' }), // §5.9
   allof: test({ subtests: 'list' }), // §5.2
@@ -173,6 +181,15 @@ export const TESTS: Readonly<Record<string, NodeSpec>> = {
     },
   }),
   mailboxexists: test({ capability: ['mailbox'], positional: [list('mailbox names')] }), // RFC 5490 §3.1
+  // date and index (RFC 5260 §4-§6), environment (RFC 5183 §4), ihave (RFC 5463 §4)
+  date: test({
+    capability: ['date'],
+    tags: { ...MATCHING, ...INDEX_TAGS, zone: { arg: 'string', group: 'zone (:zone/:originalzone)' }, originalzone: { group: 'zone (:zone/:originalzone)' } },
+    positional: [str('header name'), str('date part'), list('key list')],
+  }),
+  currentdate: test({ capability: ['date'], tags: { ...MATCHING, zone: { arg: 'string' } }, positional: [str('date part'), list('key list')] }),
+  environment: test({ capability: ['environment'], tags: MATCHING, positional: [str('name'), list('key list')] }),
+  ihave: test({ capability: ['ihave'], positional: [list('capabilities')] }),
 };
 
 /** The comparators mda knows (RFC 4790 §9); only i;ascii-numeric must be required. */
