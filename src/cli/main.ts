@@ -152,9 +152,10 @@ export async function main(argv: string[]): Promise<never> {
               .option('script', { type: 'string', array: true, demandOption: true, describe: 'Sieve script (repeat for a chain: before…, user, after…)' })
               .option('sender', { type: 'string', describe: 'envelope sender (default: Return-Path of the message)' })
               .option('recipient', { type: 'string', describe: 'envelope recipient (default: Delivered-To of the message)' })
+              .option('now', { type: 'string', describe: 'run as if it were this date-time, e.g. 2026-12-24T09:30:00+01:00 (currentdate; default: now)' })
               .option('config', { type: 'string', describe: 'config file for the [sieve] limits (default: $MDA_CONFIG, /etc/mda/mda.toml)' }),
           async (args) => {
-            code = await sieveTest({ script: args.script, sender: args.sender, recipient: args.recipient, config: args.config });
+            code = await sieveTest({ script: args.script, sender: args.sender, recipient: args.recipient, config: args.config, now: args.now });
           },
         )
         .demandCommand(1, 'name a sieve subcommand: check, test'),

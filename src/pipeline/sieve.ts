@@ -26,6 +26,8 @@ import { countBareLf, parseHeaderBlock, SieveMessage } from '../sieve/message.js
 import { implicitKeepPlan, type SievePlan } from '../sieve/plan.js';
 import { decodeEncodedWords } from '../sieve/rfc2047.js';
 import { scanValues } from '../sieve/scan-values.js';
+import { localOffset } from '../sieve/evaluate-context.js';
+import { currentSite } from '../sieve/site.js';
 import { isLive } from '../sieve/state-log.js';
 import { readStateLog } from '../sieve/state-store.js';
 import { storeTargets, type StoreTarget } from '../sieve/targets.js';
@@ -88,6 +90,9 @@ export async function sieveStage(i: SieveStageInput): Promise<SieveDecision | nu
     mailboxExists: await folderLookup(i, scripts),
     duplicateSeen: await duplicateLookup(i, scripts),
     limits: i.config.sieve,
+    // RFC 5260 §5: the clock is read here, once, so every currentdate of the run sees one instant
+    clock: { nowMs: Date.now(), localOffset },
+    site: currentSite(),
   };
   let plan: SievePlan;
   try {

@@ -12,6 +12,7 @@ import { checkRedirectAddress, isRedirectLoop, redirectAddress, REDIRECT_FIELD }
 import { checkVacation, defaultHandle, replySubject, vacationPeriodSeconds } from './vacation-rules.js';
 import { notify } from './evaluate-notify.js';
 import { applyModifiers } from './variables.js';
+import { runErrorCommand } from './evaluate-environment.js';
 
 export const MODIFIERS = ['lower', 'upper', 'lowerfirst', 'upperfirst', 'quotewildcard', 'quoteregex', 'length', 'encodeurl'];
 
@@ -41,6 +42,8 @@ export function runAction(ctx: Ctx, c: CommandNode): void {
     }
     case 'notify':
       return notify(ctx, c);
+    case 'error': // RFC 5463 §5
+      return runErrorCommand(ctx, c);
     default:
       throw runtimeError(ctx, c, 'unknown command');
   }

@@ -11,6 +11,7 @@ import type { Comparator, MatchSpec, MatchType, Relation, StepBudget } from './m
 import type { SieveMessage } from './message.js';
 import type { FileTarget, Notification, VacationReply } from './plan.js';
 import type { MimeEntity } from './mime-tree.js';
+import type { SieveSite } from './environment.js';
 import type { ScanValues } from './scan-values.js';
 import { expandVariables, type VariableScope } from './variables.js';
 
@@ -27,7 +28,21 @@ export interface SieveEnv {
   /** Whether a duplicate-tracking key is recorded and live (RFC 7352), from the state read before evaluation. */
   duplicateSeen(key: string): boolean;
   limits: Pick<SieveSettings, 'maxRedirects' | 'vacationMinDays' | 'vacationMaxDays' | 'maxCpuSteps'>;
+  /** RFC 5260 (date, currentdate): the one clock reading of this run, and the local time zone. */
+  clock: SieveClock;
+  /** RFC 5183 environment: host name and version, gathered by the caller. */
+  site: SieveSite;
 }
+
+export interface SieveClock {
+  /** The caller reads the clock once per run: every currentdate test sees this instant (ms since the epoch). */
+  nowMs: number;
+  /** The local zone's offset at an instant, minutes east of UTC (the zone when a test names none, RFC 5260 §4). */
+  localOffset(ms: number): number;
+}
+
+/** The host's local zone (TZ), for the callers that build a SieveClock; reads no clock. */
+export const localOffset = (ms: number): number => -new Date(ms).getTimezoneOffset();
 
 /** State shared by every script of one chain (before…, user, after…). */
 export interface ChainState {

@@ -16,6 +16,8 @@ import { matchValues } from './match.js';
 import { notifyMethodCapability, validNotifyMethod } from './evaluate-notify.js';
 import { evalMimeTest } from './evaluate-mime.js';
 import { contentTypeMatches, mimeParts, splitHead } from './mime.js';
+import { evalCurrentDate, evalDate, pickIndexed } from './evaluate-date.js';
+import { evalEnvironment, evalIhave } from './evaluate-environment.js';
 
 /** RFC 7352 §3: without :seconds, Pigeonhole's default tracking period (7 days); longer requests are capped. */
 const DUPLICATE_DEFAULT_SECONDS = 7 * 86_400;
@@ -43,12 +45,13 @@ export function evalTest(ctx: Ctx, t: TestNode): boolean {
       return hasTag(t, 'over') ? size > limit : size < limit; // §5.9: neither is inclusive
     }
     case 'header': {
-      const values = strings(ctx, t.positional[0]).flatMap((h) => ctx.chain.message.decodedValues(h));
+      const values = pickIndexed(t, strings(ctx, t.positional[0]).flatMap((h) => ctx.chain.message.decodedValues(h)));
       return match(ctx, t, values, strings(ctx, t.positional[1]));
     }
     case 'address': {
       const part = addressPart(t);
-      const values = strings(ctx, t.positional[0]).flatMap((h) => ctx.chain.message.values(h).flatMap((v) => addressValues(v, part)));
+      const fields = pickIndexed(t, strings(ctx, t.positional[0]).flatMap((h) => ctx.chain.message.values(h)));
+      const values = fields.flatMap((v) => addressValues(v, part));
       return match(ctx, t, values, strings(ctx, t.positional[1]));
     }
     case 'envelope': {
@@ -93,6 +96,14 @@ export function evalTest(ctx: Ctx, t: TestNode): boolean {
       return validNotifyMethod(ctx, t);
     case 'notify_method_capability':
       return notifyMethodCapability(ctx, t, (values, keys) => match(ctx, t, values, keys));
+    case 'date': // RFC 5260 §4
+      return evalDate(ctx, t);
+    case 'currentdate': // RFC 5260 §5
+      return evalCurrentDate(ctx, t);
+    case 'environment': // RFC 5183
+      return evalEnvironment(ctx, t);
+    case 'ihave': // RFC 5463 §4
+      return evalIhave(ctx, t);
     default:
       throw runtimeError(ctx, t, 'unknown test');
   }

@@ -22,6 +22,9 @@ export const SUPPORTED_CAPABILITIES: ReadonlySet<string> = new Set([
   'regex', // draft-ietf-sieve-regex
   'enotify', // RFC 5435, with the mailto method of RFC 5436
   'mime', 'foreverypart', 'extracttext', // RFC 5703
+  'date', 'index', // RFC 5260
+  'environment', // RFC 5183
+  'ihave', // RFC 5463
   'comparator-i;octet', 'comparator-i;ascii-casemap', 'comparator-i;ascii-numeric', // RFC 5228 §2.7.3, RFC 4790
 ]);
 
@@ -94,6 +97,9 @@ const flagCommand = command({
   optionalFirst: { spec: str('variable name'), capability: 'variables' },
 });
 
+/** :index / :last (RFC 5260 §6) on header, address and date. */
+const INDEX_TAGS: Readonly<Record<string, TagSpec>> = { index: { arg: 'number', capability: 'index' }, last: { capability: 'index' } };
+
 export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
   require: command({ positional: [list('capabilities')] }), // RFC 5228 §3.2
   if: command({ subtests: 'test', block: true }), // §3.1
@@ -161,12 +167,14 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
     },
     positional: [str('varname')],
   }),
+  // ihave (RFC 5463 §5)
+  error: command({ capability: ['ihave'], positional: [str('message')] }),
 };
 
 export const TESTS: Readonly<Record<string, NodeSpec>> = {
-  address: test({ tags: { ...MATCHING, ...ADDRESS_PART_TAGS }, positional: [list('header list'), list('key list')] }), // §5.1
+  address: test({ tags: { ...MATCHING, ...ADDRESS_PART_TAGS, ...INDEX_TAGS }, positional: [list('header list'), list('key list')] }), // §5.1
   envelope: test({ capability: ['envelope'], tags: { ...MATCHING, ...ADDRESS_PART_TAGS }, positional: [list('envelope part'), list('key list')] }), // §5.4
-  header: test({ tags: MATCHING, positional: [list('header names'), list('key list')] }), // §5.7
+  header: test({ tags: { ...MATCHING, ...INDEX_TAGS }, positional: [list('header names'), list('key list')] }), // §5.7
   exists: test({ positional: [list('header names')] }), // §5.5
   size: test({ tags: { over: { group: ':over/:under' }, under: { group: ':over/:under' } }, positional: [{ name: 'limit', type: 'number' }], requiredGroup: ':over/:under' }), // §5.9
   allof: test({ subtests: 'list' }), // §5.2
@@ -206,6 +214,15 @@ export const TESTS: Readonly<Record<string, NodeSpec>> = {
     tags: MATCHING,
     positional: [str('notification uri'), str('notification capability'), list('key list')],
   }),
+  // date and index (RFC 5260 §4-§6), environment (RFC 5183 §4), ihave (RFC 5463 §4)
+  date: test({
+    capability: ['date'],
+    tags: { ...MATCHING, ...INDEX_TAGS, zone: { arg: 'string', group: 'zone (:zone/:originalzone)' }, originalzone: { group: 'zone (:zone/:originalzone)' } },
+    positional: [str('header name'), str('date part'), list('key list')],
+  }),
+  currentdate: test({ capability: ['date'], tags: { ...MATCHING, zone: { arg: 'string' } }, positional: [str('date part'), list('key list')] }),
+  environment: test({ capability: ['environment'], tags: MATCHING, positional: [str('name'), list('key list')] }),
+  ihave: test({ capability: ['ihave'], positional: [list('capabilities')] }),
 };
 
 // mime (RFC 5703 §4): tags the mime extension adds to tests of RFC 5228, merged by validate.ts

@@ -8,6 +8,7 @@ import type { Arg, CommandNode, StringLit, TestNode } from './ast.js';
 import { ADDRESS_HEADERS, COMPARATORS, ENVELOPE_PARTS, MATCH_TYPE_TAGS, RELATIONS } from './specs.js';
 import type { ValidationContext } from './validate-args.js';
 import { checkNotify } from './validate-notify.js';
+import { checkDateIndexIhave } from './validate-date.js';
 
 /** The contract of compileRegex in regex.ts (the matching engine's POSIX ERE translator). */
 export type RegexCompiler = (pattern: string, caseInsensitive: boolean) => { ok: true } | { ok: false; why: string };
@@ -30,6 +31,7 @@ const quoted = (s: string): string => JSON.stringify(s.length > 60 ? `${s.slice(
 
 export function checkTest(t: TestNode, ctx: CheckContext): void {
   checkMatching(t, ctx);
+  checkDateIndexIhave(t, ctx);
   if (t.name === 'address') {
     for (const h of strings(t.positional[0])) {
       if (isConstant(h.value, ctx.caps) && !ADDRESS_HEADERS.has(h.value.toLowerCase())) {

@@ -11,6 +11,7 @@ import { COMMANDS, IMPLIED_CAPABILITIES, SUPPORTED_CAPABILITIES, TESTS, withExte
 import { label, validateArgs } from './validate-args.js';
 import { checkCommand, checkTest, type CheckContext, type RegexCompiler } from './validate-checks.js';
 import { checkMimeUse } from './validate-mime.js';
+import { ihaveGuard } from './validate-ihave.js';
 
 export type { RegexCompiler } from './validate-checks.js';
 
@@ -107,8 +108,25 @@ class Validator implements CheckContext {
       if (top) this.seenOther = true;
       if ((c.name === 'elsif' || c.name === 'else') && !afterIf) this.error(c.pos, `${c.name} must follow if or elsif (RFC 5228 §3.1)`);
       this.command(c);
-      if (c.block) this.block(c.block, false);
+      if (c.block) this.guardedBlock(c, c.block);
       afterIf = c.name === 'if' || c.name === 'elsif';
+    }
+  }
+
+  /**
+   * RFC 5463 §4: a block guarded by ihave naming an unsupported capability is not compiled (it
+   * never runs, and its unknown commands are no error); the supported ones it names are enabled
+   * inside the block, as if required.
+   */
+  private guardedBlock(c: CommandNode, block: CommandNode[]): void {
+    const guard = ihaveGuard(c);
+    if (guard?.unknown) return;
+    const added = (guard?.known ?? []).flatMap((cap) => [cap, ...(own(IMPLIED_CAPABILITIES, cap) ?? [])]).filter((cap) => !this.caps.has(cap));
+    for (const cap of added) this.caps.add(cap);
+    try {
+      this.block(block, false);
+    } finally {
+      for (const cap of added) this.caps.delete(cap);
     }
   }
 

@@ -143,13 +143,27 @@ const AGREE: Array<[string, string, boolean]> = [
   ['40-deep tests', `if ${'not '.repeat(40)}false { stop; }`, false],
   ['10,000-deep tests', `if ${'not '.repeat(10_000)}false { stop; }`, false],
   ['10,000-deep blocks', `${'if true { '.repeat(10_000)}stop;${' }'.repeat(10_000)}`, false],
+  // date and index (RFC 5260), environment (RFC 5183), ihave and error (RFC 5463)
+  ['date and currentdate', 'require ["date", "relational"];\nif allof(date :zone "+0100" "date" "date" "2026-12-01", currentdate :value "ge" "date" "2026-12-01") { keep; }', true],
+  ['date :index :last', 'require ["date", "index"];\nif date :index 1 :last :originalzone "received" "year" "2009" { keep; }', true],
+  ['header and address :index', 'require "index";\nif anyof(header :index 2 "subject" "x", address :index 1 :last "to" "a@b") { keep; }', true],
+  [':last without :index', 'require "index";\nif header :last "subject" "x" { keep; }', false],
+  [':index without index', 'if header :index 1 "subject" "x" { keep; }', false],
+  ['date :zone and :originalzone', 'require "date";\nif date :zone "+0100" :originalzone "date" "year" "2009" { keep; }', false],
+  ['currentdate :originalzone', 'require "date";\nif currentdate :originalzone "year" "2009" { keep; }', false],
+  ['date without require', 'if date "date" "year" "2009" { keep; }', false],
+  ['environment', 'require "environment";\nif environment :matches "location" "*" { keep; }', true],
+  ['ihave with an unknown extension in its block', 'require "ihave";\nif ihave "vnd.example.none" { magic :sparkle "x"; }', true],
+  ['ihave enables a known extension in its block', 'require "ihave";\nif ihave "date" { if currentdate "year" "2026" { keep; } }', true],
+  ['ihave: unknown command outside the block', 'require "ihave";\nif ihave "vnd.example.none" { keep; }\nmagic;', false],
+  ['error', 'require "ihave";\nerror "no";', true],
+  ['error without ihave', 'error "no";', false],
 ];
 
 /** [name, script, mda accepts, Pigeonhole accepts] — see the header for why. */
 const DIFFERENCES: Array<[string, string, boolean, boolean]> = [
   ['reject', 'require "reject";\nreject "no";', false, true],
   ['include', 'require "include";\nkeep;', false, true],
-  ['date', 'require "date";\nkeep;', false, true],
   ['upper-case relational operator', 'require "relational";\nif header :value "GT" "a" "b" { keep; }', true, false],
   [':quoteregex', 'require ["variables", "regex"];\nset :quoteregex "a" "b";', true, false],
   ['vacation :handle twice', 'require "vacation";\nvacation :handle "h" :handle "i" "x";', false, true],

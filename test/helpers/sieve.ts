@@ -45,6 +45,9 @@ export function env(over: Partial<SieveEnv> = {}): SieveEnv {
     mailboxExists: () => false,
     duplicateSeen: () => false,
     limits: { maxRedirects: 4, vacationMinDays: 1, vacationMaxDays: 60, maxCpuSteps: 1_000_000 },
+    // a fixed instant and zone (UTC), so date tests do not depend on when or where they run
+    clock: { nowMs: Date.UTC(2026, 11, 24, 9, 30, 15), localOffset: () => 0 },
+    site: { host: 'mx1.example.test', version: '0.1.0' },
     ...over,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * `mda sieve test --script FILE [--sender A] [--recipient B] [--config FILE] < message`:
+ * `mda sieve test --script FILE [--sender A] [--recipient B] [--now DATE] [--config FILE] < message`:
  * runs scripts over a message exactly as delivery would evaluate them and
  * prints the plan (folders with flags, redirects, vacation, discard) and the
  * trace of tests and actions. Stores nothing, sends nothing, writes no state.
@@ -15,6 +15,9 @@ import { countBareLf, parseHeaderBlock, SieveMessage } from '../../sieve/message
 import type { SievePlan } from '../../sieve/plan.js';
 import { decodeEncodedWords } from '../../sieve/rfc2047.js';
 import { scanValues } from '../../sieve/scan-values.js';
+import { localOffset } from '../../sieve/evaluate-context.js';
+import { parseDateTime } from '../../sieve/date-parse.js';
+import { currentSite } from '../../sieve/site.js';
 import { storeTargets } from '../../sieve/targets.js';
 
 export const describe = 'Run Sieve scripts over a message on stdin and print what would happen (nothing is stored or sent)';
@@ -24,6 +27,8 @@ export interface SieveTestArgs {
   sender?: string;
   recipient?: string;
   config?: string;
+  /** Run as if it were this instant (what currentdate sees, RFC 5260 §5): RFC 3339 or RFC 5322; default now. */
+  now?: string;
 }
 
 export interface SieveTestIo {
@@ -36,6 +41,11 @@ export interface SieveTestIo {
 const processIo = (): SieveTestIo => ({ out: process.stdout, err: process.stderr, env: process.env, stdin: process.stdin });
 
 export async function sieveTest(args: SieveTestArgs, io: SieveTestIo = processIo()): Promise<number> {
+  const nowMs = args.now === undefined ? Date.now() : parseNow(args.now); // the run's one clock reading
+  if (nowMs === null) {
+    io.err.write(`--now ${JSON.stringify(args.now)}: not a date-time; write 2026-12-24T09:30:00+01:00 or "Thu, 24 Dec 2026 09:30:00 +0100"\n`);
+    return 2;
+  }
   let config;
   try {
     config = loadConfig(findConfigPath(args.config, io.env));
@@ -84,9 +94,23 @@ export async function sieveTest(args: SieveTestArgs, io: SieveTestIo = processIo
     mailboxExists: () => false,
     duplicateSeen: () => false,
     limits: config.sieve,
+    clock: { nowMs, localOffset },
+    site: currentSite(),
   }, { traceTests: true });
   io.out.write(render(plan, sender, recipient));
   return plan.errors.length ? 1 : 0;
+}
+
+/** RFC 3339 date-time (as currentdate "iso8601" prints it) or an RFC 5322 one; null if neither. */
+export function parseNow(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/.exec(text.trim());
+  if (!m) return parseDateTime(text)?.ms ?? null;
+  const [, y, mo, d, h, mi, sec, sign, zh, zm] = m.map(Number);
+  const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, sec!);
+  const check = new Date(ms);
+  if (check.getUTCMonth() !== mo! - 1 || check.getUTCDate() !== d! || h! > 23 || mi! > 59 || sec! > 59 || (zm ?? 0) > 59) return null;
+  const offset = m[7] === undefined ? 0 : (m[7] === '-' ? -1 : 1) * (zh! * 60 + zm!);
+  return ms - offset * 60_000;
 }
 
 /** The plan for people: the trace, then one line per effect. */
