@@ -101,6 +101,9 @@ function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan 
   let keep: SievePlan['keep'] = null;
   if (!last || last.explicitKeep !== null) keep = { flags: last?.explicitKeep ?? [], implicit: !last };
   else if (last.implicitKeep) keep = { flags: [...last.flags], implicit: true };
+  // RFC 5293 §3: an explicit keep stores the header of its time, the implicit keep the final one.
+  const keepHeader = last?.explicitKeep != null ? last.keepHeader : chain.header;
+  if (keep && keepHeader) keep.header = keepHeader;
   const fileinto: FileTarget[] = [];
   for (const t of chain.fileinto.values()) {
     if (t.mailbox === 'INBOX' && keep && !keep.implicit) keep.flags = mergeFlags(keep.flags, t.flags);
@@ -109,7 +112,10 @@ function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan 
   return {
     keep,
     fileinto,
-    redirects: [...chain.redirects.values()].map((address) => ({ address })),
+    redirects: [...chain.redirects].map(([key, address]) => {
+      const header = chain.redirectHeaders?.get(key);
+      return header ? { address, header } : { address };
+    }),
     vacation: chain.vacation?.reply ?? null,
     duplicates: [...chain.duplicates].map(([id, periodSeconds]) => ({ id, periodSeconds })),
     errors: [],

@@ -20,6 +20,7 @@ export const SUPPORTED_CAPABILITIES: ReadonlySet<string> = new Set([
   'spamtest', 'spamtestplus', 'virustest', // RFC 5235
   'duplicate', // RFC 7352
   'regex', // draft-ietf-sieve-regex
+  'editheader', // RFC 5293
   'comparator-i;octet', 'comparator-i;ascii-casemap', 'comparator-i;ascii-numeric', // RFC 5228 §2.7.3, RFC 4790
 ]);
 
@@ -51,6 +52,8 @@ export interface NodeSpec {
   positional: readonly PositionalSpec[];
   /** An optional first positional that needs a capability: the variable name of RFC 5232 §3-§4. */
   optionalFirst?: { spec: PositionalSpec; capability: string };
+  /** An optional last positional (deleteheader's value patterns, RFC 5293 §5). */
+  optionalLast?: PositionalSpec;
   /** Commands: 'test' = if/elsif's one test. Tests: 'test' = not's one test, 'list' = allof/anyof's test-list. */
   subtests: 'none' | 'test' | 'list';
   /** Commands: true = a block is required (if/elsif/else), false = no block allowed. */
@@ -134,6 +137,14 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
       handle: { arg: 'string' },
     },
     positional: [str('reason')],
+  }),
+  // editheader (RFC 5293)
+  addheader: command({ capability: ['editheader'], tags: { last: {} }, positional: [str('field name'), str('value')] }), // §4
+  deleteheader: command({
+    capability: ['editheader'], // §5
+    tags: { index: { arg: 'number' }, last: {}, ...MATCHING },
+    positional: [str('field name')],
+    optionalLast: list('value patterns'),
   }),
 };
 
