@@ -50,7 +50,7 @@ export async function executePlan(x: ExecuteInput): Promise<Executed> {
   // The quota decides for all copies under the commit lock (quota/commit-check.ts); the links are ours.
   return commitWithQuota(
     {
-      maildir: x.maildir, quota: x.quota, bytes: x.spool.bytes, copies: targets.length, deadline: s.deadline, logger: s.logger,
+      maildir: x.maildir, quota: x.quota, bytes: Math.max(...targets.map((t) => (t.spool ?? x.spool).bytes)), copies: targets.length, deadline: s.deadline, logger: s.logger,
       lockOptions: lockOptions(s.config, s.deadline, s.locks), commitLock: commitLock(x.maildir), recalcLock: recalcLock(x.maildir),
     },
     async () => {
@@ -70,6 +70,7 @@ async function commit(x: ExecuteInput, targets: CommitTarget[]): Promise<Execute
   }
   try {
     await x.spool.seal();
+    for (const t of targets) await t.spool?.seal(); // edited copies (RFC 5293): sealed when built; idempotent
     const stored = await linkAll(x, targets);
     const outcome = delivered(stored.map((c) => c.mailbox).join(','), stored[0]!.path);
     s.gate.stored(x.recipient, outcome);
@@ -88,7 +89,7 @@ async function linkAll(x: ExecuteInput, targets: CommitTarget[]): Promise<Stored
   const store = async (t: CommitTarget) => {
     const { letters, dropped } = maildirInfo(t.flags);
     if (dropped.length) logger.info(`flags without a Maildir letter not stored for ${t.mailbox}: ${dropped.join(' ')}`);
-    stored.push({ mailbox: t.mailbox, path: await storeCopy(x.spool, join(x.maildir, t.dir), letters, names) });
+    stored.push({ mailbox: t.mailbox, path: await storeCopy(t.spool ?? x.spool, join(x.maildir, t.dir), letters, names) });
   };
   try {
     for (const t of targets) {
@@ -97,7 +98,7 @@ async function linkAll(x: ExecuteInput, targets: CommitTarget[]): Promise<Stored
       } catch (err) {
         if (t.dir === '' || t.quarantine) throw err;
         logger.warn(`could not store a copy in ${JSON.stringify(t.mailbox)} (${(err as Error).message}): storing in INBOX instead`);
-        if (!inboxPlanned) await store({ ...INBOX_TARGET, flags: t.flags });
+        if (!inboxPlanned) await store({ ...INBOX_TARGET, flags: t.flags, ...(t.spool && { spool: t.spool }) });
         inboxPlanned = true;
       }
     }
