@@ -74,6 +74,14 @@ describe('editheader: each copy stores the header of its time', () => {
     expect(listDir(join(md, 'tmp'))).toEqual([]);
   });
 
+  it('RFC 5293 §4: with Postfix\'s From_ line the added field still goes right after Return-Path', async () => {
+    script('addheader "X" "1";');
+    expect((await deliver(`From alice@example.org  Sat Nov 21 23:21:04 2026\n${msg()}`)).code).toBe(0);
+    const plain = stored('').text;
+    expect(plain.split('\n').slice(0, 3)).toEqual([HEAD[0], 'X: 1', HEAD[1]]);
+    expect(plain.endsWith(`${HEAD.at(-1)}\n\nHi Bob.\n`)).toBe(true);
+  });
+
   it('RFC 5293 §3: copies with the same header share one file (hard link)', async () => {
     script('addheader "X" "1"; fileinto :copy "a";');
     expect((await deliver(msg())).code).toBe(0);

@@ -82,6 +82,26 @@ describe('editheader: each action carries the header as it was when it ran', () 
   });
 });
 
+describe('editheader: other extensions see the edited header (RFC 5293 §3)', () => {
+  const V = 'require ["editheader", "vacation", "duplicate"];\n';
+  const PLAIN = MSG.replace('Auto-Submitted: auto-replied\n', ''); // an auto-reply is never answered (RFC 3834)
+  it('RFC 5293 §3: vacation examines the current header: an added Precedence: bulk stops the reply', () => {
+    expect(run(`${V}vacation "away";`, PLAIN).vacation).not.toBeNull();
+    expect(run(`${V}addheader "Precedence" "bulk"; vacation "away";`, PLAIN).vacation).toBeNull();
+  });
+
+  it('RFC 5293 §3: vacation answers with the subject as edited', () => {
+    const p = run(`${V}deleteheader "Subject"; addheader "Subject" "Neu"; vacation "away";`, PLAIN);
+    expect(p.vacation?.subject).toBe('Auto: Neu');
+  });
+
+  it('RFC 5293 §3 with RFC 7352 §3: duplicate :header reads an added field', () => {
+    const p = run(`${V}addheader "X-Id" "abc"; if duplicate :header "X-Id" { discard; }`, MSG);
+    expect(p.duplicates).toHaveLength(1);
+    expect(run(`${V}if duplicate :header "X-Id" { discard; }`, MSG).duplicates).toHaveLength(0);
+  });
+});
+
 describe('editheader: refused edits are ignored (Pigeonhole defaults)', () => {
   it.each([
     ['deleteheader "Received"; if header :count "eq" "received" "2" { fileinto "kept"; }', ['fileinto kept']],
