@@ -11,7 +11,14 @@ import {
   addField, deleteField, fieldSize, isFieldName, MAX_ADDED_FIELD, originalFields, protectedField, type HeaderSnapshot,
 } from './header-edits.js';
 import { matchValues } from './match.js';
+import type { SievePlan } from './plan.js';
 import { decodeEncodedWords } from './rfc2047.js';
+
+/**
+ * At most this many differently edited copies per message: each is a full copy of the message on
+ * disk, so a script of many edit-and-fileinto pairs must not multiply a large message without bound.
+ */
+export const MAX_EDITED_COPIES = 16;
 
 export function editHeader(ctx: Ctx, c: CommandNode): void {
   const { chain } = ctx;
@@ -60,4 +67,12 @@ function remove(ctx: Ctx, c: CommandNode, h: HeaderSnapshot, name: string): Head
   }, index);
   ctx.chain.trace.push(`deleteheader ${name}: ${h.length - after.length} field(s) removed`);
   return after;
+}
+
+/** The runtime error of a plan whose actions carry more distinct edited headers than MAX_EDITED_COPIES, or null. */
+export function editedCopiesError(plan: SievePlan): string | null {
+  const headers = new Set([plan.keep?.header, ...plan.fileinto.map((f) => f.header), ...plan.redirects.map((r) => r.header)]);
+  headers.delete(undefined);
+  if (headers.size <= MAX_EDITED_COPIES) return null;
+  return `editheader: ${headers.size} differently edited copies of the message; at most ${MAX_EDITED_COPIES}`;
 }

@@ -7,6 +7,7 @@
 import type { CommandNode, Script, TestNode } from './ast.js';
 import { runAction, mergeFlags } from './evaluate-actions.js';
 import type { ChainState, Ctx, ScriptState, SieveEnv } from './evaluate-context.js';
+import { editedCopiesError } from './evaluate-editheader.js';
 import { describeTest, evalTest } from './evaluate-tests.js';
 import { SieveRuntimeError } from './errors.js';
 import { CountingBudget } from './match.js';
@@ -55,7 +56,13 @@ export function evaluateSieve(scripts: readonly Script[], message: SieveMessage,
     chain.trace.push(`runtime error: ${err.message}; every action cancelled, implicit keep`);
     return implicitKeepPlan([err.message], chain.trace);
   }
-  return buildPlan(chain, last);
+  const plan = buildPlan(chain, last);
+  const tooMany = editedCopiesError(plan); // RFC 5228 §2.10.6: all or nothing
+  if (tooMany) {
+    chain.trace.push(`runtime error: ${tooMany}; every action cancelled, implicit keep`);
+    return implicitKeepPlan([tooMany], chain.trace);
+  }
+  return plan;
 }
 
 function runBlock(ctx: Ctx, commands: readonly CommandNode[], opts: EvaluateOptions): void {

@@ -128,3 +128,15 @@ describe('editheader: each copy stores the header of its time', () => {
     expect(stored('').text).toBe(msg(HEAD.filter((l) => !l.startsWith('Message-ID'))));
   });
 });
+
+describe('editheader in mda sieve test', () => {
+  it('RFC 5293 §3: the result marks the copies and redirects whose header was edited', async () => {
+    script('fileinto "a"; addheader "X" "1"; redirect "carol@example.net"; keep;');
+    const r = await runMda(['sieve', 'test', '--script', join(home, '.mda', 'filter.sieve')], { input: msg() });
+    const result = r.output.split(/^result:$/m)[1] ?? '';
+    expect(result).toMatch(/store in a$/m);
+    expect(result).toMatch(/store in INBOX \(header edited\)$/m);
+    expect(result).toMatch(/redirect to <carol@example.net> \(header edited\)$/m);
+    expect(r.output).toMatch(/addheader X/);
+  });
+});

@@ -99,9 +99,9 @@ export function render(plan: SievePlan, sender: string, recipient: string): stri
   const stores = targets.ok ? targets.targets : [];
   for (const t of stores) {
     const implicit = plan.keep?.implicit && t.dir === '' ? ' (implicit keep)' : '';
-    lines.push(`  store in ${t.mailbox}${implicit}${t.flags.length ? ` flags ${t.flags.join(' ')}` : ''}${t.create && t.dir !== '' ? ' (create)' : ''}`);
+    lines.push(`  store in ${t.mailbox}${implicit}${t.flags.length ? ` flags ${t.flags.join(' ')}` : ''}${t.create && t.dir !== '' ? ' (create)' : ''}${t.header ? ' (header edited)' : ''}`);
   }
-  for (const r of plan.redirects) lines.push(`  redirect to <${r.address}>`);
+  for (const r of plan.redirects) lines.push(`  redirect to <${r.address}>${r.header ? ' (header edited)' : ''}`);
   const v = plan.vacation;
   if (v) lines.push(`  vacation reply to <${v.to}> from ${v.from ?? '(recipient)'} subject ${JSON.stringify(v.subject)}, at most once per ${v.periodSeconds}s`);
   if (stores.length === 0 && plan.redirects.length === 0) lines.push('  discard');

@@ -74,6 +74,15 @@ describe('editheader: each action carries the header as it was when it ran', () 
     expect(h!.some((f) => f.startsWith('x-after'))).toBe(false);
   });
 
+  it('RFC 5228 §2.10.6: more than 16 differently edited copies is a runtime error (bounded disk use), original kept', () => {
+    const pairs = (n: number) => Array.from({ length: n }, (_, i) => `addheader "X" "${i}"; fileinto "f${i}";`).join(' ');
+    expect(run(R + pairs(16), MSG).errors).toEqual([]);
+    const p = run(R + pairs(17), MSG);
+    expect(p.errors[0]).toMatch(/17 differently edited copies/);
+    expect(p.keep).toEqual({ flags: [], implicit: true });
+    expect(p.fileinto).toEqual([]);
+  });
+
   it('RFC 5228 §2.10.6: after a runtime error the original message is kept', () => {
     const p = run(`${R}addheader "X" "1"; set "n" "bad name"; addheader "\${n}" "v";`, MSG);
     expect(p.errors).toHaveLength(1);
