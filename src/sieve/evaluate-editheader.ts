@@ -45,7 +45,9 @@ export function editHeader(ctx: Ctx, c: CommandNode): void {
 
 function add(ctx: Ctx, c: CommandNode, h: HeaderSnapshot, name: string): HeaderSnapshot {
   const value = str(ctx, c.positional[1]);
-  if (Buffer.byteLength(value, 'utf8') > MAX_ADDED_FIELD) throw runtimeError(ctx, c, `the new header value is longer than ${MAX_ADDED_FIELD} bytes`);
+  if (Buffer.byteLength(value, 'utf8') > MAX_ADDED_FIELD || name.length > MAX_ADDED_FIELD) {
+    throw runtimeError(ctx, c, `the new header field is longer than ${MAX_ADDED_FIELD} bytes`);
+  }
   const last = hasTag(c, 'last');
   ctx.chain.trace.push(`addheader${last ? ' :last' : ''} ${name}`);
   return addField(h, name, value, last);

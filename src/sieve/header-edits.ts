@@ -46,13 +46,15 @@ const FOLD_AT = 76;
 /**
  * The lines of a new field (RFC 5293 §4): line breaks in the value become single spaces (a value
  * must not smuggle in a field of its own); a value with non-ASCII characters is written as RFC 2047
- * UTF-8 B encoded-words, each short enough for one folded line; an ASCII value is folded at white space.
+ * UTF-8 B encoded-words, each short enough for one folded line (so is a value with a word too long
+ * to fold); an ASCII value is folded at white space.
  */
 export function fieldLines(name: string, value: string): string[] {
   // eslint-disable-next-line no-control-regex
   const flat = value.replace(/[\r\n]+/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').trim();
   // eslint-disable-next-line no-control-regex
-  const words = /[^\x00-\x7f]/.test(flat) ? encodedWords(flat).map((w) => ` ${w}`) : (flat.match(/[ \t]*\S+/g) ?? []);
+  // A word too long to fold would break RFC 5322 §2.1.1's 998-octet line limit: encoded-words can be split.
+  const words = /[^\x00-\x7f]/.test(flat) || /\S{500}/.test(flat) ? encodedWords(flat).map((w) => ` ${w}`) : (flat.match(/[ \t]*\S+/g) ?? []);
   const lines: string[] = [];
   let line = `${name}:`;
   words.forEach((w, i) => {

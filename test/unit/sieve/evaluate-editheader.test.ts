@@ -123,6 +123,11 @@ describe('editheader: refused edits are ignored (Pigeonhole defaults)', () => {
     expect(p.trace.some((t) => /protected/.test(t))).toBe(true);
   });
 
+  it('RFC 5293 §4: a value from a variable over 2048 bytes is a runtime error', () => {
+    const p = run(`${R}set "v" "${'v'.repeat(1500)}"; addheader "X" "\${v}\${v}";`, MSG);
+    expect(p.errors[0]).toMatch(/longer than 2048/);
+  });
+
   it('RFC 5293 §5: deleteheader of a name from a variable that is no field name is a runtime error', () => {
     expect(run(`${R}set "n" "a:b"; deleteheader "\${n}";`, MSG).errors).toHaveLength(1);
   });

@@ -37,6 +37,13 @@ describe('fieldLines: new fields as written', () => {
     expect(fieldLines(name, value)).toEqual(lines);
   });
 
+  it('RFC 5322 §2.1.1: a word too long to fold is written as encoded-words, every line within 998 octets', () => {
+    const value = 'x'.repeat(2000);
+    const lines = fieldLines('X-Long', value);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(998);
+    expect(decodeEncodedWords(lines.join('').slice('X-Long:'.length)).trim()).toBe(value);
+  });
+
   it('RFC 5293 §4: a non-ASCII value is RFC 2047-encoded, every line short, and decodes back', () => {
     const value = 'Grüße aus Köln — ünïcödé '.repeat(4).trim();
     const lines = fieldLines('X-Greeting', value);
