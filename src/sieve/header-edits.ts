@@ -50,9 +50,7 @@ const FOLD_AT = 76;
  * to fold); an ASCII value is folded at white space.
  */
 export function fieldLines(name: string, value: string): string[] {
-  // eslint-disable-next-line no-control-regex
   const flat = value.replace(/[\r\n]+/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').trim();
-  // eslint-disable-next-line no-control-regex
   // A word too long to fold would break RFC 5322 §2.1.1's 998-octet line limit: encoded-words can be split.
   const words = /[^\x00-\x7f]/.test(flat) || /\S{500}/.test(flat) ? encodedWords(flat).map((w) => ` ${w}`) : (flat.match(/[ \t]*\S+/g) ?? []);
   const lines: string[] = [];
