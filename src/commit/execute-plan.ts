@@ -55,7 +55,7 @@ export async function executePlan(x: ExecuteInput): Promise<Executed> {
   // The quota decides for all copies under the commit lock (quota/commit-check.ts); the links are ours.
   return commitWithQuota(
     {
-      maildir: x.maildir, quota: x.quota, bytes: x.spool.bytes, copies: targets.length, deadline: s.deadline, logger: s.logger,
+      maildir: x.maildir, quota: x.quota, bytes: Math.max(...targets.map((t) => (t.spool ?? x.spool).bytes)), copies: targets.length, deadline: s.deadline, logger: s.logger,
       lockOptions: lockOptions(s.config, s.deadline, s.locks), commitLock: commitLock(x.maildir), recalcLock: recalcLock(x.maildir),
     },
     async () => {
@@ -75,6 +75,7 @@ async function commit(x: ExecuteInput, targets: CommitTarget[], keywords: Keywor
   }
   try {
     await x.spool.seal();
+    for (const t of targets) await t.spool?.seal(); // edited copies (RFC 5293): sealed when built; idempotent
     const stored = await linkAll(x, targets, keywords);
     const outcome = delivered(stored.map((c) => c.mailbox).join(','), stored[0]!.path);
     s.gate.stored(x.recipient, outcome);
@@ -112,7 +113,7 @@ async function linkAll(x: ExecuteInput, targets: CommitTarget[], keywords: Keywo
     const { letters, dropped } = maildirInfo(t.flags);
     // A fallback copy's folder had no letters looked up: only keywords its file already has (no lock here).
     const kw = keywords.get(t.dir) ?? (await keywordLetters({ ...keywordInput(x, t, dropped), readOnly: true }));
-    stored.push({ mailbox: t.mailbox, path: await storeCopy(x.spool, join(x.maildir, t.dir), withKeywordLetters(letters, kw), names) });
+    stored.push({ mailbox: t.mailbox, path: await storeCopy(t.spool ?? x.spool, join(x.maildir, t.dir), withKeywordLetters(letters, kw), names) });
   };
   try {
     for (const t of targets) {
@@ -121,7 +122,7 @@ async function linkAll(x: ExecuteInput, targets: CommitTarget[], keywords: Keywo
       } catch (err) {
         if (t.dir === '' || t.quarantine) throw err;
         logger.warn(`could not store a copy in ${JSON.stringify(t.mailbox)} (${(err as Error).message}): storing in INBOX instead`);
-        if (!inboxPlanned) await store({ ...INBOX_TARGET, flags: t.flags });
+        if (!inboxPlanned) await store({ ...INBOX_TARGET, flags: t.flags, ...(t.spool && { spool: t.spool }) });
         inboxPlanned = true;
       }
     }

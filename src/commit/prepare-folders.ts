@@ -14,12 +14,15 @@ import type { Logger } from '../log/logger.js';
 import { prepareMailbox } from '../maildir/mailbox.js';
 import type { Deadline } from '../deadline/deadline.js';
 import { OutcomeError, temp } from '../outcome/outcome.js';
+import type { Spool } from '../maildir/spool.js';
 import type { StoreTarget } from '../sieve/targets.js';
 
 /** One copy a plan asks for. */
 export interface CommitTarget extends StoreTarget {
   /** The [virus] quarantine: never replaced by INBOX. */
   quarantine?: boolean;
+  /** A copy with its own bytes (an edited header, RFC 5293), sealed, in the Maildir's tmp/; absent = the spool. */
+  spool?: Spool;
 }
 
 export const INBOX_TARGET: CommitTarget = { mailbox: 'INBOX', dir: '', flags: [], create: true };
@@ -58,7 +61,7 @@ export async function prepareFolders(i: PrepareInput): Promise<CommitTarget[]> {
   const ready: CommitTarget[] = [];
   const toInbox = (t: CommitTarget, why: string) => {
     i.logger.warn(`folder ${JSON.stringify(t.mailbox)} ${why}: storing in INBOX instead`);
-    ready.push({ ...INBOX_TARGET, flags: t.flags });
+    ready.push({ ...INBOX_TARGET, flags: t.flags, ...(t.spool && { spool: t.spool }) });
   };
   for (const t of i.targets) {
     if (t.dir === '') {

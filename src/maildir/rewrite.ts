@@ -46,3 +46,20 @@ export async function composeSpool(root: string, names: NameSource, source: stri
     throw err;
   }
 }
+
+/**
+ * replaceHeadSpool writes `head` + source[headEnd, end) into a new, sealed spool in root/tmp: a
+ * copy with another header block (editheader, RFC 5293); the body is streamed, never held.
+ */
+export async function replaceHeadSpool(root: string, names: NameSource, source: string, headEnd: number, head: Buffer): Promise<Spool> {
+  const out = await Spool.create(root, names);
+  try {
+    await out.write(head);
+    await withFd(await open(source, C.O_RDONLY | C.O_NOFOLLOW), (fd) => copyRange(fd, headEnd, Number.MAX_SAFE_INTEGER, out));
+    await out.seal();
+    return out;
+  } catch (err) {
+    await out.discard();
+    throw err;
+  }
+}

@@ -113,7 +113,7 @@ export async function deliverCopy(s: Session, c: CopyInput): Promise<Outcome> {
     const sieveCode = infected ? null : await sieveIfAny(config, rcpt.user, rcpt.home);
     const sieveInput = {
       spool, maildir: rcpt.maildir, user: rcpt.user, home: rcpt.home, envelope: c.envelope, fromPostfix: c.fromPostfix,
-      verdicts: scanned.verdicts, keepFolder: c.keepFolder, config, deadline, logger, locks: s.locks, startedAsRoot: s.startedAsRoot,
+      verdicts: scanned.verdicts, keepFolder: c.keepFolder, config, deadline, logger, locks: s.locks, startedAsRoot: s.startedAsRoot, names: s.names,
     };
     const decision = sieveCode ? await sieveCode.sieveStage(sieveInput) : null;
     let outcome: Outcome;

@@ -13,7 +13,7 @@ import type { LockOptions } from '../locks/acquire.js';
 import type { LockHolder } from '../locks/holder.js';
 import type { Logger } from '../log/logger.js';
 import { readHead } from '../maildir/rewrite.js';
-import type { SievePlan } from '../sieve/plan.js';
+import type { Redirect, SievePlan } from '../sieve/plan.js';
 import { leadingReturnPathLength, redirectedFromField } from '../sieve/redirect-rules.js';
 import { sendmail, type SendRequest } from '../sieve/sendmail.js';
 import { MAX_VACATION_ENTRIES, record } from '../sieve/state-log.js';
@@ -26,6 +26,8 @@ export interface PostInput {
   plan: SievePlan;
   /** The message to redirect: the spool file, still in tmp/. */
   messagePath: string;
+  /** The file a redirect sends when it carries an edited header (RFC 5293 §3); absent: messagePath. */
+  redirectPath?: (r: Redirect) => string;
   eol: '\n' | '\r\n';
   envelope: Envelope;
   user: string;
@@ -77,10 +79,11 @@ export async function runPostActions(p: PostInput): Promise<PostResult> {
   const result: PostResult = { sent: [], failed: [] };
 
   if (p.plan.redirects.length) {
-    const skip = leadingReturnPathLength(await readHead(p.messagePath, HEAD_READ).catch(() => Buffer.alloc(0)));
     const prefix = redirectedFromField(p.envelope.recipient, p.eol);
     for (const r of p.plan.redirects) {
-      const why = await send({ sender: p.envelope.sender, recipient: r.address, prefix, file: p.messagePath, fileOffset: skip });
+      const file = p.redirectPath?.(r) ?? p.messagePath;
+      const skip = leadingReturnPathLength(await readHead(file, HEAD_READ).catch(() => Buffer.alloc(0)));
+      const why = await send({ sender: p.envelope.sender, recipient: r.address, prefix, file, fileOffset: skip });
       if (why) p.logger.warn(`sieve: redirect to <${r.address}> failed: ${why}`);
       else p.logger.info(`sieve: redirected to <${r.address}>`);
       (why ? result.failed : result.sent).push(r.address);

@@ -31,6 +31,10 @@ import { currentSite } from '../sieve/site.js';
 import { isLive } from '../sieve/state-log.js';
 import { readStateLog } from '../sieve/state-store.js';
 import { storeTargets, type StoreTarget } from '../sieve/targets.js';
+import type { CommitTarget } from '../commit/prepare-folders.js';
+import type { NameSource } from '../maildir/name-source.js';
+import type { Redirect } from '../sieve/plan.js';
+import { buildEditedCopies } from './sieve-edited.js';
 import type { Envelope } from './envelope.js';
 import { loadSieveScripts, userScriptPath } from './sieve-load.js';
 import { runNotifications } from './sieve-notify.js';
@@ -53,11 +57,16 @@ export interface SieveStageInput {
   locks: LockHolder;
   /** Admin scripts must be root's alone (Session.startedAsRoot). */
   startedAsRoot: boolean;
+  /** Names for the tmp/ files of copies with an edited header (editheader, RFC 5293). */
+  names: NameSource;
 }
 
 export interface SieveDecision {
   plan: SievePlan;
   eol: '\n' | '\r\n';
+  /** The header block Sieve read (edited copies rewrite it), and whether it is the whole header. */
+  header: Buffer;
+  headerComplete: boolean;
 }
 
 /** The body test reads at most this much of the message (RFC 5173 allows a limit; Pigeonhole has one too). */
@@ -104,7 +113,7 @@ export async function sieveStage(i: SieveStageInput): Promise<SieveDecision | nu
     plan = implicitKeepPlan([`internal error: ${(err as Error).message}`]);
   }
   for (const e of plan.errors) i.logger.warn(`sieve: runtime error: ${e}; implicit keep`);
-  return { plan, eol };
+  return { plan, eol, header, headerComplete: end >= 0 || head.length < MAX_HEAD_KEPT };
 }
 
 /**
@@ -113,7 +122,7 @@ export async function sieveStage(i: SieveStageInput): Promise<SieveDecision | nu
  * duplicate state. A plan that stores nothing redirects first, and keeps the
  * message after all if any redirect failed rather than lose it.
  */
-export async function deliverWithSieve(d: SieveDecision, i: SieveStageInput, execute: (targets: readonly StoreTarget[]) => Promise<Outcome>): Promise<Outcome> {
+export async function deliverWithSieve(d: SieveDecision, i: SieveStageInput, execute: (targets: readonly CommitTarget[]) => Promise<Outcome>): Promise<Outcome> {
   const spamFolder = i.verdicts.some((v) => v.status === 'spam') ? i.config.spam.folder : '';
   const { plan } = d;
   let t = storeTargets({ plan, keepFolder: i.keepFolder, spamFolder });
@@ -122,25 +131,41 @@ export async function deliverWithSieve(d: SieveDecision, i: SieveStageInput, exe
     i.logger.warn(`sieve: ${t.why}; storing in INBOX`);
     t = { ok: true, targets: [{ mailbox: 'INBOX', dir: '', flags: [], create: true }] };
   }
-  const post = { messagePath: i.spool.path, eol: d.eol, envelope: i.envelope, user: i.user, home: i.home, stateDir: stateDirOf(i), config: i.config, deadline: i.deadline, logger: i.logger, locks: i.locks };
-  if (t.targets.length === 0) {
-    // Nothing to store: redirect first; if any redirect fails, keep the message rather than lose it.
-    const sent = await runPostActions({ ...post, plan });
-    if (sent.failed.length === 0) {
-      await notifyAfterCommit(post, plan);
-      return discarded(plan.redirects.length ? `sieve: redirected to ${sent.sent.map((a) => `<${a}>`).join(', ')}` : 'sieve: discarded');
+  // RFC 5293 §3: every store and redirect carries the header of its time: one file per distinct header.
+  const edited = await buildEditedCopies(
+    { spool: i.spool, root: i.maildir, names: i.names, header: d.header, headerComplete: d.headerComplete, eol: d.eol, deadline: i.deadline, logger: i.logger },
+    [...t.targets.map((x) => x.header), ...plan.redirects.map((r) => r.header)],
+  );
+  try {
+    const withCopy = (x: StoreTarget): CommitTarget => {
+      const spool = edited.spoolFor(x.header);
+      return spool ? { ...x, spool } : x;
+    };
+    const post = {
+      messagePath: i.spool.path, eol: d.eol, envelope: i.envelope, user: i.user, home: i.home, stateDir: stateDirOf(i), config: i.config, deadline: i.deadline, logger: i.logger, locks: i.locks,
+      redirectPath: (r: Redirect) => edited.spoolFor(r.header)?.path ?? i.spool.path,
+    };
+    if (t.targets.length === 0) {
+      // Nothing to store: redirect first; if any redirect fails, keep the message rather than lose it.
+      const sent = await runPostActions({ ...post, plan });
+      if (sent.failed.length === 0) {
+        await notifyAfterCommit(post, plan);
+        return discarded(plan.redirects.length ? `sieve: redirected to ${sent.sent.map((a) => `<${a}>`).join(', ')}` : 'sieve: discarded');
+      }
+      i.logger.warn('sieve: a redirect failed and no copy was stored: keeping the message');
+      const keep = storeTargets({ plan: { ...plan, keep: { flags: [], implicit: false }, fileinto: [] }, keepFolder: i.keepFolder, spamFolder: '' });
+      const kept = await execute(keep.ok ? keep.targets : [{ mailbox: 'INBOX', dir: '', flags: [], create: true }]);
+      if (kept.kind === 'delivered') await notifyAfterCommit(post, plan);
+      return kept;
     }
-    i.logger.warn('sieve: a redirect failed and no copy was stored: keeping the message');
-    const keep = storeTargets({ plan: { ...plan, keep: { flags: [], implicit: false }, fileinto: [] }, keepFolder: i.keepFolder, spamFolder: '' });
-    const kept = await execute(keep.ok ? keep.targets : [{ mailbox: 'INBOX', dir: '', flags: [], create: true }]);
-    if (kept.kind === 'delivered') await notifyAfterCommit(post, plan);
-    return kept;
+    const stored = await execute(t.targets.map(withCopy));
+    if (stored.kind !== 'delivered') return stored;
+    await runPostActions({ ...post, plan }).catch((err: unknown) => i.logger.warn(`sieve: ${(err as Error).message}`));
+    await notifyAfterCommit(post, plan);
+    return stored;
+  } finally {
+    await edited.discard();
   }
-  const stored = await execute(t.targets);
-  if (stored.kind !== 'delivered') return stored;
-  await runPostActions({ ...post, plan }).catch((err: unknown) => i.logger.warn(`sieve: ${(err as Error).message}`));
-  await notifyAfterCommit(post, plan);
-  return stored;
 }
 
 /** enotify (RFC 5435): only once the delivery has committed, so a deferred message never notifies twice. Never throws. */

@@ -6,6 +6,7 @@
  * cannot do is a runtime error (RFC 5228 §2.10.6). Pure.
  */
 import type { Arg, CommandNode } from './ast.js';
+import { editHeader } from './evaluate-editheader.js';
 import { flagList, hasTag, num, runtimeError, str, strings, tag, type Ctx } from './evaluate-context.js';
 import { canonicalMailbox, mailboxDir } from './mailbox-name.js';
 import { checkRedirectAddress, isRedirectLoop, redirectAddress, REDIRECT_FIELD } from './redirect-rules.js';
@@ -44,6 +45,9 @@ export function runAction(ctx: Ctx, c: CommandNode): void {
       return notify(ctx, c);
     case 'error': // RFC 5463 §5
       return runErrorCommand(ctx, c);
+    case 'addheader':
+    case 'deleteheader':
+      return editHeader(ctx, c);
     default:
       throw runtimeError(ctx, c, 'unknown command');
   }
@@ -61,6 +65,7 @@ function flagsFor(ctx: Ctx, c: CommandNode): string[] {
  */
 function keep(ctx: Ctx, c: CommandNode): void {
   const f = flagsFor(ctx, c);
+  if (ctx.s.explicitKeep === null && ctx.chain.header) ctx.s.keepHeader = ctx.chain.header; // RFC 5293 §3
   ctx.s.explicitKeep = f;
   const inbox = ctx.chain.fileinto.get('INBOX');
   if (inbox) inbox.flags = [...f];
@@ -84,7 +89,7 @@ function fileinto(ctx: Ctx, c: CommandNode): void {
   if (seen) {
     seen.flags = f;
     seen.create ||= hasTag(c, 'create');
-  } else ctx.chain.fileinto.set(key, { mailbox: key, flags: f, create: hasTag(c, 'create') });
+  } else ctx.chain.fileinto.set(key, { mailbox: key, flags: f, create: hasTag(c, 'create'), ...(ctx.chain.header && { header: ctx.chain.header }) });
   if (key === 'INBOX' && ctx.s.explicitKeep !== null) ctx.s.explicitKeep = [...f];
   if (!hasTag(c, 'copy')) ctx.s.implicitKeep = false;
   ctx.chain.trace.push(`fileinto ${JSON.stringify(mailbox)}${hasTag(c, 'copy') ? ' :copy' : ''}${f.length ? ` flags ${f.join(' ')}` : ''}`);
@@ -112,6 +117,7 @@ function redirect(ctx: Ctx, c: CommandNode): void {
       throw runtimeError(ctx, c, `too many redirects: at most ${chain.env.limits.maxRedirects} per message ([sieve] max_redirects; enotify notifications count too)`);
     }
     chain.redirects.set(key, addr.address);
+    if (chain.header) (chain.redirectHeaders ??= new Map()).set(key, chain.header); // RFC 5293 §3
   }
   if (!hasTag(c, 'copy')) ctx.s.implicitKeep = false;
   chain.trace.push(`redirect to <${addr.address}>${hasTag(c, 'copy') ? ' :copy' : ''}`);

@@ -8,6 +8,7 @@ import type { SieveSettings } from '../config/schema.js';
 import type { Arg, CommandNode, Script, TestNode } from './ast.js';
 import { SieveRuntimeError } from './errors.js';
 import type { Comparator, MatchSpec, MatchType, Relation, StepBudget } from './match-api.js';
+import type { HeaderSnapshot } from './header-edits.js';
 import type { SieveMessage } from './message.js';
 import type { FileTarget, Notification, VacationReply } from './plan.js';
 import type { MimeEntity } from './mime-tree.js';
@@ -46,7 +47,8 @@ export const localOffset = (ms: number): number => -new Date(ms).getTimezoneOffs
 
 /** State shared by every script of one chain (before…, user, after…). */
 export interface ChainState {
-  readonly message: SieveMessage;
+  /** The message as tests see it now: replaced by every header edit (RFC 5293 §3). */
+  message: SieveMessage;
   readonly env: SieveEnv;
   readonly budget: StepBudget;
   readonly trace: string[];
@@ -62,6 +64,10 @@ export interface ChainState {
   readonly notifications: Map<string, Notification>;
   /** RFC 5703: the message's MIME parts, built on first use (evaluate-mime.ts). */
   mime?: MimeEntity[];
+  /** editheader (RFC 5293): the header after the edits so far; absent while unedited. */
+  header?: HeaderSnapshot;
+  /** The header each redirect carries (RFC 5293 §3), by the redirects key; absent = unedited. */
+  redirectHeaders?: Map<string, HeaderSnapshot>;
 }
 
 /** State of one script's run. */
@@ -76,6 +82,8 @@ export interface ScriptState {
   matchVars: string[];
   /** RFC 5232 §3: the internal flags variable. */
   flags: string[];
+  /** editheader: the header at this script's first explicit keep (RFC 5293 §3); absent = unedited. */
+  keepHeader?: HeaderSnapshot;
 }
 
 export interface Ctx {
@@ -129,7 +137,7 @@ const RELATIONS: readonly Relation[] = ['gt', 'ge', 'lt', 'le', 'eq', 'ne'];
 const COMPARATORS: readonly Comparator[] = ['i;octet', 'i;ascii-casemap', 'i;ascii-numeric'];
 
 /** matchSpec reads MATCH-TYPE (default :is) and COMPARATOR (default i;ascii-casemap), RFC 5228 §2.7.1/§2.7.3. */
-export function matchSpec(ctx: Ctx, node: TestNode): MatchSpec {
+export function matchSpec(ctx: Ctx, node: TestNode | CommandNode): MatchSpec {
   const type = MATCH_TYPES.find((t) => hasTag(node, t)) ?? 'is';
   const comparatorName = hasTag(node, 'comparator') ? str(ctx, tag(node, 'comparator')).toLowerCase() : 'i;ascii-casemap';
   const comparator = COMPARATORS.find((c) => c === comparatorName);

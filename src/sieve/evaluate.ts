@@ -8,6 +8,7 @@ import type { CommandNode, Script, TestNode } from './ast.js';
 import { runAction } from './evaluate-actions.js';
 import type { ChainState, Ctx, ScriptState, SieveEnv } from './evaluate-context.js';
 import { breakLoop, extractText, forEveryPart } from './evaluate-mime.js';
+import { editedCopiesError } from './evaluate-editheader.js';
 import { describeTest, evalTest } from './evaluate-tests.js';
 import { SieveRuntimeError } from './errors.js';
 import { CountingBudget } from './match.js';
@@ -56,7 +57,13 @@ export function evaluateSieve(scripts: readonly Script[], message: SieveMessage,
     chain.trace.push(`runtime error: ${err.message}; every action cancelled, implicit keep`);
     return implicitKeepPlan([err.message], chain.trace);
   }
-  return buildPlan(chain, last);
+  const plan = buildPlan(chain, last);
+  const tooMany = editedCopiesError(plan); // RFC 5228 §2.10.6: all or nothing
+  if (tooMany) {
+    chain.trace.push(`runtime error: ${tooMany}; every action cancelled, implicit keep`);
+    return implicitKeepPlan([tooMany], chain.trace);
+  }
+  return plan;
 }
 
 function runBlock(ctx: Ctx, commands: readonly CommandNode[], opts: EvaluateOptions): void {
@@ -110,6 +117,9 @@ function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan 
   let keep: SievePlan['keep'] = null;
   if (!last || last.explicitKeep !== null) keep = { flags: last?.explicitKeep ?? [], implicit: !last };
   else if (last.implicitKeep) keep = { flags: [...last.flags], implicit: true };
+  // RFC 5293 §3: an explicit keep stores the header of its time, the implicit keep the final one.
+  const keepHeader = last?.explicitKeep != null ? last.keepHeader : chain.header;
+  if (keep && keepHeader) keep.header = keepHeader;
   const fileinto: FileTarget[] = [];
   for (const t of chain.fileinto.values()) {
     // keep and fileinto "INBOX" already carry the same (last) flags, evaluate-actions.ts: one copy.
@@ -118,7 +128,10 @@ function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan 
   return {
     keep,
     fileinto,
-    redirects: [...chain.redirects.values()].map((address) => ({ address })),
+    redirects: [...chain.redirects].map(([key, address]) => {
+      const header = chain.redirectHeaders?.get(key);
+      return header ? { address, header } : { address };
+    }),
     vacation: chain.vacation?.reply ?? null,
     notifications: [...chain.notifications.values()],
     duplicates: [...chain.duplicates].map(([id, periodSeconds]) => ({ id, periodSeconds })),

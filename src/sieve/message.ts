@@ -50,6 +50,11 @@ export class SieveMessage {
     return out;
   }
 
+  /** The same message with another header (editheader, RFC 5293 §3: later tests see the edits). */
+  withFields(fields: readonly HeaderLine[], size: number): SieveMessage {
+    return new SieveMessage(fields, size, this.decodeWords, this.raw);
+  }
+
   has(name: string): boolean {
     const n = name.toLowerCase();
     return this.fields.some((f) => f.name === n);

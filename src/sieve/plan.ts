@@ -4,6 +4,7 @@
  * Pure: types and small helpers only; evaluation is evaluate.ts, execution is
  * pipeline/sieve-commit.ts.
  */
+import type { HeaderSnapshot } from './header-edits.js';
 
 /** A Maildir++ folder target ('' or INBOX = the Maildir itself) with IMAP flags to store. */
 export interface FileTarget {
@@ -12,10 +13,14 @@ export interface FileTarget {
   flags: string[];
   /** fileinto :create (RFC 5490): create the folder if missing even when autocreate is off. */
   create: boolean;
+  /** editheader (RFC 5293 §3): the header as it was when this action ran; absent = the original. */
+  header?: HeaderSnapshot;
 }
 
 export interface Redirect {
   address: string;
+  /** editheader (RFC 5293 §3): the header as it was when the redirect ran; absent = the original. */
+  header?: HeaderSnapshot;
 }
 
 export interface VacationReply {
@@ -56,7 +61,7 @@ export interface Notification {
 
 export interface SievePlan {
   /** Explicit or implicit keep: the default folder (INBOX, or [spam] folder for spam) with these flags. */
-  keep: { flags: string[]; implicit: boolean } | null;
+  keep: { flags: string[]; implicit: boolean; header?: HeaderSnapshot } | null;
   fileinto: FileTarget[];
   redirects: Redirect[];
   vacation: VacationReply | null;

@@ -25,6 +25,7 @@ export const SUPPORTED_CAPABILITIES: ReadonlySet<string> = new Set([
   'date', 'index', // RFC 5260
   'environment', // RFC 5183
   'ihave', // RFC 5463
+  'editheader', // RFC 5293
   'comparator-i;octet', 'comparator-i;ascii-casemap', 'comparator-i;ascii-numeric', // RFC 5228 §2.7.3, RFC 4790
 ]);
 
@@ -56,6 +57,8 @@ export interface NodeSpec {
   positional: readonly PositionalSpec[];
   /** An optional first positional that needs a capability: the variable name of RFC 5232 §3-§4. */
   optionalFirst?: { spec: PositionalSpec; capability: string };
+  /** An optional last positional (deleteheader's value patterns, RFC 5293 §5). */
+  optionalLast?: PositionalSpec;
   /** Commands: 'test' = if/elsif's one test. Tests: 'test' = not's one test, 'list' = allof/anyof's test-list. */
   subtests: 'none' | 'test' | 'list';
   /** Commands: true = a block is required (if/elsif/else), false = no block allowed. */
@@ -169,6 +172,14 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
   }),
   // ihave (RFC 5463 §5)
   error: command({ capability: ['ihave'], positional: [str('message')] }),
+  // editheader (RFC 5293)
+  addheader: command({ capability: ['editheader'], tags: { last: {} }, positional: [str('field name'), str('value')] }), // §4
+  deleteheader: command({
+    capability: ['editheader'], // §5
+    tags: { index: { arg: 'number' }, last: {}, ...MATCHING },
+    positional: [str('field name')],
+    optionalLast: list('value patterns'),
+  }),
 };
 
 export const TESTS: Readonly<Record<string, NodeSpec>> = {

@@ -5,6 +5,7 @@
  * Pure: no I/O.
  */
 import { mailboxDir } from './mailbox-name.js';
+import type { HeaderSnapshot } from './header-edits.js';
 import type { SievePlan } from './plan.js';
 
 export interface StoreTarget {
@@ -15,6 +16,8 @@ export interface StoreTarget {
   flags: string[];
   /** May be created when missing (:create, or the keep target, which is always created). */
   create: boolean;
+  /** editheader (RFC 5293 §3): the header this copy stores; absent = the message as it came. */
+  header?: HeaderSnapshot;
 }
 
 export interface TargetInput {
@@ -33,9 +36,9 @@ export function storeTargets(i: TargetInput): TargetResult {
   const { keep } = i.plan;
   if (keep) {
     const folder = keep.implicit && i.spamFolder ? i.spamFolder : i.keepFolder;
-    wanted.push({ mailbox: folder || 'INBOX', dir: '', flags: keep.flags, create: true });
+    wanted.push({ mailbox: folder || 'INBOX', dir: '', flags: keep.flags, create: true, ...(keep.header && { header: keep.header }) });
   }
-  for (const f of i.plan.fileinto) wanted.push({ mailbox: f.mailbox, dir: '', flags: f.flags, create: f.create });
+  for (const f of i.plan.fileinto) wanted.push({ mailbox: f.mailbox, dir: '', flags: f.flags, create: f.create, ...(f.header && { header: f.header }) });
   const byDir = new Map<string, StoreTarget>();
   for (const t of wanted) {
     const where = mailboxDir(t.mailbox);

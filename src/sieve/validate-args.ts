@@ -116,6 +116,7 @@ function checkPositional(node: CommandNode | TestNode, spec: NodeSpec, ctx: Vali
     }
     want = [spec.optionalFirst.spec, ...want];
   }
+  if (spec.optionalLast && given.length === want.length + 1) want = [...want, spec.optionalLast];
   if (given.length !== want.length && !tagTrouble) {
     const names = want.map((p) => p.name).join(', ');
     const wanted = want.length === 0 ? 'no positional arguments' : `${want.length} positional argument${want.length > 1 ? 's' : ''} (${names})`;

@@ -5,6 +5,7 @@
  * ${variable} is known at run time only (RFC 5228 §2.10.6 lets checks wait until then). Pure.
  */
 import type { Arg, CommandNode, StringLit, TestNode } from './ast.js';
+import { isFieldName, MAX_ADDED_FIELD } from './header-edits.js';
 import { ADDRESS_HEADERS, COMPARATORS, ENVELOPE_PARTS, MATCH_TYPE_TAGS, RELATIONS } from './specs.js';
 import type { ValidationContext } from './validate-args.js';
 import { checkNotify } from './validate-notify.js';
@@ -68,15 +69,42 @@ export function checkCommand(c: CommandNode, ctx: CheckContext): void {
     case 'notify':
       checkNotify(c, ctx);
       break;
+    case 'addheader':
+    case 'deleteheader':
+      checkEditHeader(c, ctx);
+      break;
     default:
   }
+}
+
+/**
+ * editheader (RFC 5293 §4-§5): a constant field name must be a field name, a constant new value
+ * must fit Pigeonhole's size limit, :last needs :index and :index counts from 1; deleteheader's
+ * comparator and match type are checked as a test's.
+ */
+function checkEditHeader(c: CommandNode, ctx: CheckContext): void {
+  for (const n of strings(c.positional[0])) {
+    if (isConstant(n.value, ctx.caps) && !isFieldName(n.value)) {
+      ctx.error(n.pos, `${quoted(n.value)} is not a header field name: printable US-ASCII without spaces or colons (RFC 5293 §4, RFC 5322 §3.6.8)`);
+    }
+  }
+  if (c.name === 'addheader') {
+    for (const v of strings(c.positional[1])) {
+      if (Buffer.byteLength(v.value, 'utf8') > MAX_ADDED_FIELD) ctx.error(v.pos, `the new header value is longer than ${MAX_ADDED_FIELD} bytes`);
+    }
+    return;
+  }
+  const index = c.tags.index;
+  if (c.tags.last !== undefined && index === undefined) ctx.error(c.pos, 'deleteheader :last needs :index (RFC 5293 §5)');
+  if (index !== undefined && index !== true && index.kind === 'number' && index.value < 1) ctx.error(index.pos, 'deleteheader :index counts from 1 (RFC 5293 §5)');
+  checkMatching(c, ctx);
 }
 
 /**
  * Comparator (RFC 5228 §2.7.3), relational operator (RFC 5231) and regex keys. The comparator
  * and operator values are lower-cased in place, so the evaluator reads canonical names.
  */
-function checkMatching(t: TestNode, ctx: CheckContext): void {
+function checkMatching(t: TestNode | CommandNode, ctx: CheckContext): void {
   let comparator = 'i;ascii-casemap'; // the default (§2.7.3)
   const cmp = t.tags.comparator;
   if (cmp !== undefined && cmp !== true && cmp.kind === 'string') {

@@ -123,9 +123,9 @@ export function render(plan: SievePlan, sender: string, recipient: string): stri
   const stores = targets.ok ? targets.targets : [];
   for (const t of stores) {
     const implicit = plan.keep?.implicit && t.dir === '' ? ' (implicit keep)' : '';
-    lines.push(`  store in ${t.mailbox}${implicit}${t.flags.length ? ` flags ${t.flags.join(' ')}` : ''}${t.create && t.dir !== '' ? ' (create)' : ''}`);
+    lines.push(`  store in ${t.mailbox}${implicit}${t.flags.length ? ` flags ${t.flags.join(' ')}` : ''}${t.create && t.dir !== '' ? ' (create)' : ''}${t.header ? ' (header edited)' : ''}`);
   }
-  for (const r of plan.redirects) lines.push(`  redirect to <${r.address}>`);
+  for (const r of plan.redirects) lines.push(`  redirect to <${r.address}>${r.header ? ' (header edited)' : ''}`);
   const v = plan.vacation;
   if (v) lines.push(`  vacation reply to <${v.to}> from ${v.from ?? '(recipient)'} subject ${JSON.stringify(v.subject)}, at most once per ${v.periodSeconds}s`);
   for (const n of plan.notifications) lines.push(`  notify <${n.recipient}> from <${n.sender}> subject ${JSON.stringify(n.subject)}${n.importance !== '2' ? ` importance ${n.importance}` : ''}`);
