@@ -10,6 +10,7 @@ import { compileRegex } from './regex.js';
 import { COMMANDS, IMPLIED_CAPABILITIES, SUPPORTED_CAPABILITIES, TESTS, type NodeSpec } from './specs.js';
 import { label, validateArgs } from './validate-args.js';
 import { checkCommand, checkTest, type CheckContext, type RegexCompiler } from './validate-checks.js';
+import { pigeonholeOnlyMessage } from './validate-include.js';
 
 export type { RegexCompiler } from './validate-checks.js';
 
@@ -68,6 +69,7 @@ class Validator implements CheckContext {
     for (const s of names) {
       if (SUPPORTED_CAPABILITIES.has(s.value)) this.caps.add(s.value);
       else if (s.value === 'reject' || s.value === 'ereject') this.error(s.pos, rejectMessage(s.value));
+      else if (pigeonholeOnlyMessage(s.value)) this.error(s.pos, pigeonholeOnlyMessage(s.value)!);
       else this.error(s.pos, `unsupported capability ${JSON.stringify(s.value)}: mda supports ${[...SUPPORTED_CAPABILITIES].join(', ')}`);
     }
   }
