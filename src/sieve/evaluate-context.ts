@@ -9,6 +9,7 @@ import type { Arg, CommandNode, Script, TestNode } from './ast.js';
 import { SieveRuntimeError } from './errors.js';
 import type { Comparator, MatchSpec, MatchType, Relation, StepBudget } from './match-api.js';
 import type { SieveMessage } from './message.js';
+import type { IncludeRun, IncludeSource } from './evaluate-include.js';
 import type { FileTarget, VacationReply } from './plan.js';
 import type { ScanValues } from './scan-values.js';
 import { expandVariables, type VariableScope } from './variables.js';
@@ -26,6 +27,8 @@ export interface SieveEnv {
   /** Whether a duplicate-tracking key is recorded and live (RFC 7352), from the state read before evaluation. */
   duplicateSeen(key: string): boolean;
   limits: Pick<SieveSettings, 'maxRedirects' | 'vacationMinDays' | 'vacationMaxDays' | 'maxCpuSteps'>;
+  /** include (RFC 6609): the scripts read before evaluation; absent = every include is missing. */
+  includes?: IncludeSource;
 }
 
 /** State shared by every script of one chain (before…, user, after…). */
@@ -56,6 +59,8 @@ export interface ScriptState {
   matchVars: string[];
   /** RFC 5232 §3: the internal flags variable. */
   flags: string[];
+  /** include (RFC 6609): the execution this script is part of; absent without require "include". */
+  include?: IncludeRun;
 }
 
 export interface Ctx {
