@@ -86,7 +86,11 @@ export async function loadSieveScripts(config: Config, user: string, home: strin
 export async function readScript(path: string, max: number, cacheFile: string | undefined, rootOnly: boolean): Promise<{ text?: string; script?: Script; key?: CacheKey } | undefined> {
   let opened: { fd: number; st: Stats };
   try {
-    // A symlink the user owns (~/.dovecot.sieve -> ~/sieve/main.sieve) is legitimate: no O_NOFOLLOW.
+    // A symlink the user owns (~/.dovecot.sieve -> sieve/main.sieve, which Dovecot's ManageSieve
+    // maintains for the active script) is legitimate: no O_NOFOLLOW. Following it is safe because
+    // a user's paths are opened only after mda has become that user (privileges/switch-user.ts,
+    // the uid workers): the link can reach nothing the user could not read anyway. Admin scripts,
+    // read by root, are held to checkRootTrusted instead (the realpath and every directory above it).
     opened = await openUserFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
