@@ -40,7 +40,7 @@ export interface LoadedIncludes {
 }
 
 /** loadIncludes: the included scripts of `scripts`, or undefined when none of them includes anything. */
-export async function loadIncludes(scripts: readonly Script[], dirs: IncludeDirs, logger: Logger, deadline?: Deadline): Promise<LoadedIncludes | undefined> {
+export async function loadIncludes(scripts: readonly Script[], dirs: IncludeDirs, logger?: Logger, deadline?: Deadline): Promise<LoadedIncludes | undefined> {
   let wanted = scripts.flatMap(includesOf);
   if (wanted.length === 0) return undefined;
   const found = new Map<string, IncludeLookup>();
@@ -76,7 +76,7 @@ function includesOf(script: Script): Array<[IncludeLocation, string]> {
   return out.reverse();
 }
 
-async function readInclude(location: IncludeLocation, name: string, dirs: IncludeDirs, logger: Logger, deadline?: Deadline): Promise<IncludeLookup> {
+async function readInclude(location: IncludeLocation, name: string, dirs: IncludeDirs, logger?: Logger, deadline?: Deadline): Promise<IncludeLookup> {
   const dir = location === 'personal' ? dirs.personal : dirs.global;
   if (!dir) return { kind: 'missing' };
   // The validator refuses such names; a cached AST is mda's own file, but the user can edit it.
@@ -94,7 +94,7 @@ async function readInclude(location: IncludeLocation, name: string, dirs: Includ
     const compiled = compileSieve(got.text!, path, { maxScriptBytes: dirs.maxScriptSize });
     if ('errors' in compiled) return { kind: 'error', message: compiled.errors.map(formatSieveError).slice(0, 3).join('; ') };
     if (got.key && cacheName) {
-      await race(writeCache(dirs.cacheDir!, compiled.script, got.key, cacheName)).catch((err: unknown) => logger.info(`sieve: cache not written: ${(err as Error).message}`));
+      await race(writeCache(dirs.cacheDir!, compiled.script, got.key, cacheName)).catch((err: unknown) => logger?.info(`sieve: cache not written: ${(err as Error).message}`));
     }
     return { kind: 'script', script: compiled.script };
   } catch (err) {
