@@ -37,6 +37,8 @@ export interface LoadedIncludes {
   source: IncludeSource;
   /** Every included script that compiled: what the stage must prepare for (size, body, ...). */
   scripts: Script[];
+  /** The cache files of the personal scripts, for the stage to delete if evaluation breaks. */
+  cacheFiles: string[];
 }
 
 /** loadIncludes: the included scripts of `scripts`, or undefined when none of them includes anything. */
@@ -44,6 +46,7 @@ export async function loadIncludes(scripts: readonly Script[], dirs: IncludeDirs
   let wanted = scripts.flatMap(includesOf);
   if (wanted.length === 0) return undefined;
   const found = new Map<string, IncludeLookup>();
+  const cacheFiles: string[] = [];
   for (let depth = 1; depth <= MAX_INCLUDE_DEPTH && wanted.length > 0; depth++) {
     const next: Array<[IncludeLocation, string]> = [];
     for (const [location, name] of wanted) {
@@ -53,7 +56,7 @@ export async function loadIncludes(scripts: readonly Script[], dirs: IncludeDirs
         found.set(key, { kind: 'error', message: `not read: more than ${MAX_INCLUDES} scripts included` });
         continue;
       }
-      const got = await readInclude(location, name, dirs, logger, deadline);
+      const got = await readInclude(location, name, dirs, cacheFiles, logger, deadline);
       found.set(key, got);
       if (got.kind === 'script') next.push(...includesOf(got.script));
     }
@@ -61,7 +64,7 @@ export async function loadIncludes(scripts: readonly Script[], dirs: IncludeDirs
   }
   const source: IncludeSource = (location, name) => found.get(`${location}:${name}`) ?? { kind: 'missing' };
   const loaded = [...found.values()].flatMap((f) => (f.kind === 'script' ? [f.script] : []));
-  return { source, scripts: loaded };
+  return { source, scripts: loaded, cacheFiles };
 }
 
 /** The include commands of a script, anywhere in it (names are constant: validate-include.ts). */
@@ -76,7 +79,7 @@ function includesOf(script: Script): Array<[IncludeLocation, string]> {
   return out.reverse();
 }
 
-async function readInclude(location: IncludeLocation, name: string, dirs: IncludeDirs, logger?: Logger, deadline?: Deadline): Promise<IncludeLookup> {
+async function readInclude(location: IncludeLocation, name: string, dirs: IncludeDirs, cacheFiles: string[], logger?: Logger, deadline?: Deadline): Promise<IncludeLookup> {
   const dir = location === 'personal' ? dirs.personal : dirs.global;
   if (!dir) return { kind: 'missing' };
   // The validator refuses such names; a cached AST is mda's own file, but the user can edit it.
@@ -86,6 +89,7 @@ async function readInclude(location: IncludeLocation, name: string, dirs: Includ
   const personal = location === 'personal';
   // One cache file per script path (the main script's is sieve-cache.json); global scripts are never cached.
   const cacheName = personal && dirs.cacheDir ? `sieve-cache-include-${createHash('sha256').update(path).digest('hex').slice(0, 24)}.json` : undefined;
+  if (cacheName) cacheFiles.push(join(dirs.cacheDir!, cacheName));
   try {
     const race = <T>(p: Promise<T>): Promise<T> => (deadline ? deadline.race(p) : p);
     const got = await race(readScript(path, dirs.maxScriptSize, cacheName ? join(dirs.cacheDir!, cacheName) : undefined, !personal && dirs.globalRootOnly));

@@ -99,6 +99,7 @@ export async function sieveStage(i: SieveStageInput): Promise<SieveDecision | nu
     // Not a Sieve runtime error: a bug, or a cache file edited by hand. Never defer because of a script.
     i.logger.warn(`sieve: evaluation failed unexpectedly (${(err as Error).message}); implicit keep`);
     await unlink(join(stateDirOf(i), 'sieve-cache.json')).catch(() => undefined);
+    for (const f of included?.cacheFiles ?? []) await unlink(f).catch(() => undefined);
     plan = implicitKeepPlan([`internal error: ${(err as Error).message}`]);
   }
   for (const e of plan.errors) i.logger.warn(`sieve: runtime error: ${e}; implicit keep`);

@@ -89,6 +89,8 @@ export function runInclude(ctx: Ctx, c: CommandNode, runScript: (inner: Ctx, com
     return;
   }
   if (run.active.includes(key)) throw runtimeError(ctx, c, `${what} is already running: recursive include (RFC 6609 §3.2)`);
+  // Before the lookup: the loader reads no deeper than this, so a deeper script would look missing.
+  if (run.active.length >= MAX_INCLUDE_DEPTH) throw runtimeError(ctx, c, `includes nested more than ${MAX_INCLUDE_DEPTH} deep`);
   const found = ctx.chain.env.includes?.(location, name) ?? { kind: 'missing' };
   if (found.kind === 'missing') {
     if (!hasTag(c, 'optional')) throw runtimeError(ctx, c, `${what} does not exist (RFC 6609 §3.2)`);
@@ -96,7 +98,6 @@ export function runInclude(ctx: Ctx, c: CommandNode, runScript: (inner: Ctx, com
     return;
   }
   if (found.kind === 'error') throw runtimeError(ctx, c, `${what} cannot be used: ${found.message}`);
-  if (run.active.length >= MAX_INCLUDE_DEPTH) throw runtimeError(ctx, c, `includes nested more than ${MAX_INCLUDE_DEPTH} deep`);
   if (!run.included.has(key) && run.included.size >= MAX_INCLUDES) throw runtimeError(ctx, c, `more than ${MAX_INCLUDES} scripts included`);
   run.included.add(key);
   ctx.chain.trace.push(`include ${location} ${JSON.stringify(name)}`);

@@ -123,6 +123,20 @@ describe('runtime errors keep the message (RFC 6609 §3.2, RFC 5228 §2.10.6)', 
     expect(logText()).toMatch(logged);
   });
 
+  it('RFC 6609 §3.2: 10 nested includes run; an 11th level is a runtime error naming the depth (Pigeonhole max_include_depth)', async () => {
+    const chain = (n: number) => {
+      for (let i = 1; i <= n; i++) personal(`s${i}`, i < n ? `require "include";\ninclude "s${i + 1}";\n` : 'require "fileinto";\nfileinto "Deep";\n');
+    };
+    personal('main', 'require "include";\ninclude "s1";\n');
+    chain(10);
+    expect((await deliver()).code).toBe(0);
+    expect(stored()).toEqual({ Deep: 1 });
+    chain(11);
+    expect((await deliver()).code).toBe(0);
+    expect(stored()).toEqual({ Deep: 1, INBOX: 1 });
+    expect(logText()).toMatch(/includes nested more than 10 deep/);
+  });
+
   it('an included script that is a FIFO is refused, not waited on', async () => {
     personal('main', 'require ["include", "fileinto"];\nfileinto "Before";\ninclude "pipe";\n');
     execFileSync('mkfifo', [join(home, 'sieve', 'pipe.sieve')]);
