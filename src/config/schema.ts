@@ -166,6 +166,10 @@ export interface SieveSettings {
   script: string;
   /** Where the vacation sent-log and duplicate ids live (`~` = home, `%u` = user). */
   stateDir: string;
+  /** include :personal (RFC 6609): NAME.sieve in this directory (`~` = home, `%u` = user); '' = none. */
+  dir: string;
+  /** include :global (RFC 6609): NAME.sieve in this admin directory (absolute); '' = none. */
+  globalDir: string;
   /** Admin scripts run before / after the user's (Dovecot sieve_before / sieve_after); absolute paths. */
   before: string[];
   after: string[];
@@ -186,6 +190,8 @@ export function defaultSieveSettings(): SieveSettings {
   return {
     script: '~/.mda/filter.sieve',
     stateDir: '~/.mda',
+    dir: '~/sieve', // where Dovecot's ManageSieve keeps a user's scripts
+    globalDir: '',
     before: [],
     after: [],
     maxRedirects: 4,

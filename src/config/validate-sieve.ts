@@ -11,6 +11,7 @@ import type { Config } from './schema.js';
 export const SIEVE_KEYS = [
   'script', 'state_dir', 'before', 'after', 'max_redirects', 'vacation_min_days', 'vacation_max_days',
   'trust_scan_headers', 'max_script_size', 'max_cpu_steps',
+  'dir', 'global_dir', // include (RFC 6609)
 ] as const;
 /** The [delivery] keys this module reads; validate.ts lists them as known. */
 export const DELIVERY_SIEVE_KEYS = ['autocreate_folders', 'sendmail'] as const;
@@ -41,6 +42,8 @@ export function validateSieve(top: Table, config: Config, fail: Fail): void {
   const state = userScript(sieve['state_dir'], at('state_dir'), fail);
   if (state === '') fail(at('state_dir'), 'must not be empty (vacation and duplicate tracking need it)');
   else s.stateDir = state ?? s.stateDir;
+  s.dir = userScript(sieve['dir'], at('dir'), fail) ?? s.dir;
+  s.globalDir = adminDir(sieve['global_dir'], at('global_dir'), fail) ?? s.globalDir;
   s.before = adminScripts(sieve['before'], at('before'), fail) ?? s.before;
   s.after = adminScripts(sieve['after'], at('after'), fail) ?? s.after;
   s.maxRedirects = ranged(count(sieve['max_redirects'], at('max_redirects'), fail, 'redirects'), 0, MAX_REDIRECTS, at('max_redirects'), fail) ?? s.maxRedirects;
@@ -93,6 +96,14 @@ function adminScripts(v: unknown, path: Path, fail: Fail): string[] | undefined 
     out.push(item);
   }
   return out;
+}
+
+/** global_dir: one directory for every user, so absolute and without %u; "" = no global scripts. */
+function adminDir(v: unknown, path: Path, fail: Fail): string | undefined {
+  const p = str(v, path, fail);
+  if (p === undefined || p === '') return p;
+  if (!p.startsWith('/') || p.includes('%') || p.includes('\0')) return fail(path, `must be an absolute path (the same directory for every user, no %u) or "" (no global scripts), got ${JSON.stringify(p)}`);
+  return p;
 }
 
 /** sendmail is argv[0] of an execve (no shell): it must be an absolute path, so $PATH under Postfix does not matter. */

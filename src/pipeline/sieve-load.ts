@@ -83,10 +83,14 @@ export async function loadSieveScripts(config: Config, user: string, home: strin
  * The script's text (or, from the cache, its compiled form), or undefined
  * when it does not exist; larger than `max` bytes is an error.
  */
-async function readScript(path: string, max: number, cacheFile: string | undefined, rootOnly: boolean): Promise<{ text?: string; script?: Script; key?: CacheKey } | undefined> {
+export async function readScript(path: string, max: number, cacheFile: string | undefined, rootOnly: boolean): Promise<{ text?: string; script?: Script; key?: CacheKey } | undefined> {
   let opened: { fd: number; st: Stats };
   try {
-    // A symlink the user owns (~/.dovecot.sieve -> ~/sieve/main.sieve) is legitimate: no O_NOFOLLOW.
+    // A symlink the user owns (~/.dovecot.sieve -> sieve/main.sieve, which Dovecot's ManageSieve
+    // maintains for the active script) is legitimate: no O_NOFOLLOW. Following it is safe because
+    // a user's paths are opened only after mda has become that user (privileges/switch-user.ts,
+    // the uid workers): the link can reach nothing the user could not read anyway. Admin scripts,
+    // read by root, are held to checkRootTrusted instead (the realpath and every directory above it).
     opened = await openUserFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -123,9 +127,9 @@ function buildIdentity(): Promise<string> {
 }
 
 /** Writes the cache whole (tmp + rename): a reader never sees half of it. A failure only costs the next delivery a compile. */
-async function writeCache(dir: string, script: Script, key: CacheKey): Promise<void> {
+export async function writeCache(dir: string, script: Script, key: CacheKey, name = 'sieve-cache.json'): Promise<void> {
   await mkdir(dir, 0o700, true);
-  const target = join(dir, 'sieve-cache.json');
+  const target = join(dir, name);
   const tmp = `${target}.${process.pid}.tmp`;
   await unlink(tmp).catch(() => undefined);
   const fd = await open(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);

@@ -36,6 +36,7 @@ import type { NameSource } from '../maildir/name-source.js';
 import type { Redirect } from '../sieve/plan.js';
 import { buildEditedCopies } from './sieve-edited.js';
 import type { Envelope } from './envelope.js';
+import { loadIncludes, type IncludeDirs } from './sieve-include-load.js';
 import { loadSieveScripts, userScriptPath } from './sieve-load.js';
 import { runNotifications } from './sieve-notify.js';
 import { runPostActions } from './sieve-post.js';
@@ -84,24 +85,28 @@ export async function sieveStage(i: SieveStageInput): Promise<SieveDecision | nu
     return null;
   }
   const { scripts } = loaded;
+  const included = await loadIncludes(scripts, includeDirs(i), i.logger, i.deadline);
+  // What the stage prepares (size, body, folders, state) is for the included scripts too.
+  const used = included ? [...scripts, ...included.scripts] : scripts;
   const head = await i.deadline.race(readHead(i.spool.path, MAX_HEAD_KEPT));
   const end = findBlankLine(head, true);
   const header = end < 0 ? head : head.subarray(0, end);
   const eol = insertPoint(header, i.fromPostfix).eol;
-  const size = scriptUses(scripts, 'size') ? await i.deadline.race(sieveSize(i, header)) : i.spool.bytes;
-  const raw = scriptUses(scripts, 'body') || scriptReadsParts(scripts) ? await i.deadline.race(readHead(i.spool.path, MAX_HEAD_KEPT + MAX_BODY_BYTES)) : undefined;
+  const size = scriptUses(used, 'size') ? await i.deadline.race(sieveSize(i, header)) : i.spool.bytes;
+  const raw = scriptUses(used, 'body') || scriptReadsParts(used) ? await i.deadline.race(readHead(i.spool.path, MAX_HEAD_KEPT + MAX_BODY_BYTES)) : undefined;
   const message = new SieveMessage(parseHeaderBlock(header), size, decodeEncodedWords, raw);
   const env = {
     sender: i.envelope.sender,
     recipient: i.envelope.recipient,
     originalRecipient: i.envelope.originalRecipient,
     scan: scanValues({ verdicts: i.verdicts, scannersConfigured: i.config.scanners.length > 0, trustScanHeaders: i.config.sieve.trustScanHeaders, header: (n) => message.values(n) }),
-    mailboxExists: await folderLookup(i, scripts),
-    duplicateSeen: await duplicateLookup(i, scripts),
+    mailboxExists: await folderLookup(i, used),
+    duplicateSeen: await duplicateLookup(i, used),
     limits: i.config.sieve,
     // RFC 5260 §5: the clock is read here, once, so every currentdate of the run sees one instant
     clock: { nowMs: Date.now(), localOffset },
     site: currentSite(),
+    includes: included?.source,
   };
   let plan: SievePlan;
   try {
@@ -110,6 +115,7 @@ export async function sieveStage(i: SieveStageInput): Promise<SieveDecision | nu
     // Not a Sieve runtime error: a bug, or a cache file edited by hand. Never defer because of a script.
     i.logger.warn(`sieve: evaluation failed unexpectedly (${(err as Error).message}); implicit keep`);
     await unlink(join(stateDirOf(i), 'sieve-cache.json')).catch(() => undefined);
+    for (const f of included?.cacheFiles ?? []) await unlink(f).catch(() => undefined);
     plan = implicitKeepPlan([`internal error: ${(err as Error).message}`]);
   }
   for (const e of plan.errors) i.logger.warn(`sieve: runtime error: ${e}; implicit keep`);
@@ -216,5 +222,14 @@ async function duplicateLookup(i: SieveStageInput, scripts: Script[]): Promise<(
   const now = Math.floor(Date.now() / 1000);
   return (key) => isLive(log, key, now);
 }
+
+/** include (RFC 6609): [sieve] dir as the user's path, global_dir as it is; '' = none. */
+const includeDirs = (i: SieveStageInput): IncludeDirs => ({
+  personal: userScriptPath(i.config.sieve.dir, i.user, i.home),
+  global: i.config.sieve.globalDir || undefined,
+  maxScriptSize: i.config.sieve.maxScriptSize,
+  globalRootOnly: i.startedAsRoot,
+  cacheDir: stateDirOf(i),
+});
 
 const stateDirOf = (i: SieveStageInput): string => userScriptPath(i.config.sieve.stateDir, i.user, i.home) ?? `${i.home}/.mda`;

@@ -13,6 +13,7 @@ import type { SieveMessage } from './message.js';
 import type { FileTarget, Notification, VacationReply } from './plan.js';
 import type { MimeEntity } from './mime-tree.js';
 import type { SieveSite } from './environment.js';
+import type { IncludeRun, IncludeSource } from './evaluate-include.js';
 import type { ScanValues } from './scan-values.js';
 import { expandVariables, type VariableScope } from './variables.js';
 
@@ -33,6 +34,8 @@ export interface SieveEnv {
   clock: SieveClock;
   /** RFC 5183 environment: host name and version, gathered by the caller. */
   site: SieveSite;
+  /** include (RFC 6609): the scripts read before evaluation; absent = every include is missing. */
+  includes?: IncludeSource;
 }
 
 export interface SieveClock {
@@ -84,6 +87,8 @@ export interface ScriptState {
   flags: string[];
   /** editheader: the header at this script's first explicit keep (RFC 5293 §3); absent = unedited. */
   keepHeader?: HeaderSnapshot;
+  /** include (RFC 6609): the execution this script is part of; absent without require "include". */
+  include?: IncludeRun;
 }
 
 export interface Ctx {

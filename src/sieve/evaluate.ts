@@ -9,12 +9,12 @@ import { runAction } from './evaluate-actions.js';
 import type { ChainState, Ctx, ScriptState, SieveEnv } from './evaluate-context.js';
 import { breakLoop, extractText, forEveryPart } from './evaluate-mime.js';
 import { editedCopiesError } from './evaluate-editheader.js';
+import { isIncluded, newScriptState, Return, runInclude } from './evaluate-include.js';
 import { describeTest, evalTest } from './evaluate-tests.js';
 import { SieveRuntimeError } from './errors.js';
 import { CountingBudget } from './match.js';
 import type { SieveMessage } from './message.js';
 import { implicitKeepPlan, type FileTarget, type SievePlan } from './plan.js';
-import { VariableScope } from './variables.js';
 
 export type { SieveEnv } from './evaluate-context.js';
 
@@ -34,10 +34,7 @@ export function evaluateSieve(scripts: readonly Script[], message: SieveMessage,
   let last: ScriptState | undefined;
   try {
     for (const [i, script] of scripts.entries()) {
-      const s: ScriptState = {
-        script, implicitKeep: true, explicitKeep: null, matchVars: [], flags: [],
-        vars: script.capabilities.has('variables') ? new VariableScope() : null,
-      };
+      const s: ScriptState = newScriptState(script);
       last = s;
       if (scripts.length > 1) chain.trace.push(`script ${script.source}`);
       try {
@@ -98,6 +95,14 @@ function runBlock(ctx: Ctx, commands: readonly CommandNode[], opts: EvaluateOpti
         throw breakLoop(ctx, c);
       case 'extracttext':
         extractText(ctx, c);
+        break;
+      case 'include': // RFC 6609 (evaluate-include.ts)
+        runInclude(ctx, c, (inner, block) => runBlock(inner, block, opts));
+        break;
+      case 'return': // RFC 6609 §3.3: ends an included script; in the main script it is stop
+        if (isIncluded(ctx)) throw new Return();
+        throw new Stop();
+      case 'global': // RFC 6609 §3.4: declared for the whole script when it starts (newScriptState)
         break;
       default:
         runAction(ctx, c);

@@ -26,6 +26,7 @@ export const SUPPORTED_CAPABILITIES: ReadonlySet<string> = new Set([
   'environment', // RFC 5183
   'ihave', // RFC 5463
   'editheader', // RFC 5293
+  'include', // RFC 6609 (include, return, global)
   'comparator-i;octet', 'comparator-i;ascii-casemap', 'comparator-i;ascii-numeric', // RFC 5228 §2.7.3, RFC 4790
 ]);
 
@@ -180,6 +181,19 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
     positional: [str('field name')],
     optionalLast: list('value patterns'),
   }),
+  // include (RFC 6609): global also needs variables, checked in validate-include.ts (§3.4)
+  include: command({
+    capability: ['include'], // RFC 6609 §3.2
+    tags: {
+      personal: { group: 'location (:personal/:global)' },
+      global: { group: 'location (:personal/:global)' },
+      once: {},
+      optional: {},
+    },
+    positional: [str('script name')],
+  }),
+  return: command({ capability: ['include'] }), // RFC 6609 §3.3
+  global: command({ capability: ['include'], positional: [list('variable names')] }), // RFC 6609 §3.4
 };
 
 export const TESTS: Readonly<Record<string, NodeSpec>> = {

@@ -10,6 +10,7 @@ import { ADDRESS_HEADERS, COMPARATORS, ENVELOPE_PARTS, MATCH_TYPE_TAGS, RELATION
 import type { ValidationContext } from './validate-args.js';
 import { checkNotify } from './validate-notify.js';
 import { checkDateIndexIhave } from './validate-date.js';
+import { checkIncludeCommand, isGlobalNamespaceName } from './validate-include.js';
 
 /** The contract of compileRegex in regex.ts (the matching engine's POSIX ERE translator). */
 export type RegexCompiler = (pattern: string, caseInsensitive: boolean) => { ok: true } | { ok: false; why: string };
@@ -72,6 +73,13 @@ export function checkCommand(c: CommandNode, ctx: CheckContext): void {
     case 'addheader':
     case 'deleteheader':
       checkEditHeader(c, ctx);
+      break;
+    case 'include': // RFC 6609
+      checkIncludeCommand(c, ctx);
+      break;
+    case 'global':
+      checkIncludeCommand(c, ctx);
+      for (const v of strings(c.positional[0])) checkVariableName(v, true, ctx);
       break;
     default:
   }
@@ -156,6 +164,7 @@ function checkVariableName(v: StringLit, settable: boolean, ctx: CheckContext): 
     if (settable) ctx.error(v.pos, `cannot assign to the match variable \${${s}}: only :matches and :regex set it (RFC 5229 §3)`);
     return;
   }
+  if (isGlobalNamespaceName(s, ctx.caps)) return; // RFC 6609 §5
   if (s.split('.').every((seg) => IDENTIFIER.test(seg))) {
     ctx.error(v.pos, `variable namespaces are not supported: ${quoted(s)} (RFC 5229 §3)`);
     return;

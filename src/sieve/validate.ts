@@ -12,6 +12,7 @@ import { label, validateArgs } from './validate-args.js';
 import { checkCommand, checkTest, type CheckContext, type RegexCompiler } from './validate-checks.js';
 import { checkMimeUse } from './validate-mime.js';
 import { ihaveGuard } from './validate-ihave.js';
+import { pigeonholeOnlyMessage } from './validate-include.js';
 
 export type { RegexCompiler } from './validate-checks.js';
 
@@ -71,6 +72,7 @@ class Validator implements CheckContext {
     for (const s of names) {
       if (SUPPORTED_CAPABILITIES.has(s.value)) this.caps.add(s.value);
       else if (s.value === 'reject' || s.value === 'ereject') this.error(s.pos, rejectMessage(s.value));
+      else if (pigeonholeOnlyMessage(s.value)) this.error(s.pos, pigeonholeOnlyMessage(s.value)!);
       else this.error(s.pos, `unsupported capability ${JSON.stringify(s.value)}: mda supports ${[...SUPPORTED_CAPABILITIES].join(', ')}`);
     }
   }

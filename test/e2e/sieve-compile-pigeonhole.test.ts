@@ -8,6 +8,8 @@
  * still behave as documented there, so a change on either side shows up:
  * - reject/ereject: mda never bounces after acceptance; Pigeonhole supports them.
  * - include, date, and other extensions mda does not implement.
+ * - include of a script that does not exist: mda checks one script alone (a runtime error at
+ *   delivery, RFC 6609 §3.2); sievec wants the included script to be there.
  * - relational operators: mda takes "GT" as "gt" (ABNF literals are case-insensitive, RFC 5234 §2.3).
  * - :quoteregex (regex draft): mda has it, Pigeonhole 0.5 does not.
  * - a repeated tag is always an error in mda (RFC 5228 §2.6); Pigeonhole lets vacation :handle repeat.
@@ -22,7 +24,7 @@
  * scripts/install-test-deps.sh installs), except in CI (CI=true) or with MDA_E2E_REQUIRED=1.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileSieve } from '../../src/sieve/compile.js';
@@ -40,7 +42,7 @@ let n = 0;
 function pigeonholeAccepts(script: string): boolean {
   const file = join(t.dir, `s${++n}.sieve`);
   writeFileSync(file, script);
-  const r = spawnSync(SIEVEC!, ['-c', join(t.dir, 'empty.conf'), '-x', '+spamtest +spamtestplus +virustest +vacation-seconds', file, `${file}.svbin`], {
+  const r = spawnSync(SIEVEC!, ['-c', join(t.dir, 'sievec.conf'), '-x', '+spamtest +spamtestplus +virustest +vacation-seconds', file, `${file}.svbin`], {
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -158,12 +160,22 @@ const AGREE: Array<[string, string, boolean]> = [
   ['ihave: unknown command outside the block', 'require "ihave";\nif ihave "vnd.example.none" { keep; }\nmagic;', false],
   ['error', 'require "ihave";\nerror "no";', true],
   ['error without ihave', 'error "no";', false],
+  // include (RFC 6609)
+  ['include :optional with every tag', 'require "include";\ninclude :global :once :optional "none-here";\ninclude :optional :personal "x";', true],
+  ['return', 'require "include";\nif true { return; }\nkeep;', true],
+  ['global with variables', 'require ["include", "variables"];\nglobal ["a", "b"];\nset "a" "1";', true],
+  ['include without require', 'include :optional "x";', false],
+  ['include name with /', 'require "include";\ninclude :optional "a/b";', false],
+  ['include name from a variable', 'require ["include", "variables"];\nset "n" "x";\ninclude :optional "${n}";', false],
+  ['include :personal :global', 'require "include";\ninclude :personal :global :optional "x";', false],
+  ['global without variables', 'require "include";\nglobal "a";', false],
 ];
 
 /** [name, script, mda accepts, Pigeonhole accepts] — see the header for why. */
 const DIFFERENCES: Array<[string, string, boolean, boolean]> = [
   ['reject', 'require "reject";\nreject "no";', false, true],
-  ['include', 'require "include";\nkeep;', false, true],
+  // RFC 6609 §3.2: mda checks one script alone, as a ManageSieve upload; sievec wants the included script to exist.
+  ['include of a script that does not exist', 'require "include";\ninclude "not-there";', true, false],
   ['upper-case relational operator', 'require "relational";\nif header :value "GT" "a" "b" { keep; }', true, false],
   [':quoteregex', 'require ["variables", "regex"];\nset :quoteregex "a" "b";', true, false],
   ['vacation :handle twice', 'require "vacation";\nvacation :handle "h" :handle "i" "x";', false, true],
@@ -177,7 +189,10 @@ describe.skipIf(!SIEVEC && !required)('mda and Pigeonhole sievec accept and refu
   beforeAll(() => {
     if (!SIEVEC) throw new Error('sievec is required here (CI or MDA_E2E_REQUIRED=1): apt-get install dovecot-sieve');
     t = tempDir('mda-sievec-');
-    writeFileSync(join(t.dir, 'empty.conf'), '');
+    // Empty script locations, so that include :optional compiles as it does for a user (RFC 6609).
+    mkdirSync(join(t.dir, 'personal'));
+    mkdirSync(join(t.dir, 'global'));
+    writeFileSync(join(t.dir, 'sievec.conf'), `plugin {\n  sieve = file:${join(t.dir, 'personal')}\n  sieve_global = ${join(t.dir, 'global')}\n}\n`);
   });
   afterAll(() => t?.cleanup());
 

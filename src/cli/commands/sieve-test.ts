@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
 import { findBlankLine } from '../../message/head-splitter.js';
+import { loadIncludes } from '../../pipeline/sieve-include-load.js';
 import { formatSieveError, type Script } from '../../sieve/ast.js';
 import { compileSieve } from '../../sieve/compile.js';
 import { evaluateSieve } from '../../sieve/evaluate.js';
@@ -18,6 +19,7 @@ import { scanValues } from '../../sieve/scan-values.js';
 import { localOffset } from '../../sieve/evaluate-context.js';
 import { parseDateTime } from '../../sieve/date-parse.js';
 import { currentSite } from '../../sieve/site.js';
+import { userScriptPath } from '../../sieve/script-path.js';
 import { storeTargets } from '../../sieve/targets.js';
 
 export const describe = 'Run Sieve scripts over a message on stdin and print what would happen (nothing is stored or sent)';
@@ -71,6 +73,14 @@ export async function sieveTest(args: SieveTestArgs, io: SieveTestIo = processIo
     } else scripts.push(compiled.script);
   }
   if (failed) return 1;
+  // include (RFC 6609): the running user's [sieve] dir (~ = $HOME) and [sieve] global_dir, as delivery reads them.
+  const home = io.env.HOME;
+  const included = await loadIncludes(scripts, {
+    personal: home ? userScriptPath(config.sieve.dir, io.env.USER ?? '', home) : undefined,
+    global: config.sieve.globalDir || undefined,
+    maxScriptSize: config.sieve.maxScriptSize,
+    globalRootOnly: false,
+  });
 
   const chunks: Buffer[] = [];
   for await (const c of io.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
@@ -96,6 +106,7 @@ export async function sieveTest(args: SieveTestArgs, io: SieveTestIo = processIo
     limits: config.sieve,
     clock: { nowMs, localOffset },
     site: currentSite(),
+    includes: included?.source,
   }, { traceTests: true });
   io.out.write(render(plan, sender, recipient));
   return plan.errors.length ? 1 : 0;

@@ -25,7 +25,7 @@ describe('validateSieve: valid files', () => {
   it('defaults without a [sieve] table', () => {
     const c = configOf('');
     expect(c.sieve).toEqual({
-      script: '~/.mda/filter.sieve', stateDir: '~/.mda', before: [], after: [], maxRedirects: 4, vacationMinDays: 1, vacationMaxDays: 60,
+      script: '~/.mda/filter.sieve', stateDir: '~/.mda', dir: '~/sieve', globalDir: '', before: [], after: [], maxRedirects: 4, vacationMinDays: 1, vacationMaxDays: 60,
       trustScanHeaders: false, maxScriptSize: 1024 * 1024, maxCpuSteps: defaultConfig().sieve.maxCpuSteps,
     });
     expect(c.delivery.autocreateFolders).toBe(true);
@@ -50,7 +50,7 @@ max_script_size = "64K"
 max_cpu_steps = 100000
 `);
     expect(c.sieve).toEqual({
-      script: '/srv/sieve/%u.sieve', stateDir: '/var/lib/mda/%u', before: ['/etc/mda/sieve/before.sieve'], after: ['/etc/mda/sieve/a1.sieve', '/etc/mda/sieve/a2.sieve'],
+      script: '/srv/sieve/%u.sieve', stateDir: '/var/lib/mda/%u', dir: '~/sieve', globalDir: '', before: ['/etc/mda/sieve/before.sieve'], after: ['/etc/mda/sieve/a1.sieve', '/etc/mda/sieve/a2.sieve'],
       maxRedirects: 2, vacationMinDays: 0, vacationMaxDays: 30, trustScanHeaders: true, maxScriptSize: 65536, maxCpuSteps: 100000,
     });
     expect(c.delivery.autocreateFolders).toBe(false);
