@@ -28,8 +28,19 @@ export interface SieveEnv {
   limits: Pick<SieveSettings, 'maxRedirects' | 'vacationMinDays' | 'vacationMaxDays' | 'maxCpuSteps'>;
 }
 
+/**
+ * Test-only: commands and tests beyond mda's own, run by the Pigeonhole testsuite harness
+ * (test/pigeonhole/). Delivery never passes one. `command` returns false for a name it does
+ * not own; `test` returns undefined.
+ */
+export interface EvaluatorExtension {
+  command(ctx: Ctx, c: CommandNode, runBlock: (commands: readonly CommandNode[]) => void): boolean;
+  test(ctx: Ctx, t: TestNode): boolean | undefined;
+}
+
 /** State shared by every script of one chain (before…, user, after…). */
 export interface ChainState {
+  readonly extension?: EvaluatorExtension;
   readonly message: SieveMessage;
   readonly env: SieveEnv;
   readonly budget: StepBudget;

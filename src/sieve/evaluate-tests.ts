@@ -85,8 +85,11 @@ export function evalTest(ctx: Ctx, t: TestNode): boolean {
       return duplicate(ctx, t);
     case 'mailboxexists':
       return strings(ctx, t.positional[0]).every((m) => ctx.chain.env.mailboxExists(m));
-    default:
+    default: {
+      const extended = ctx.chain.extension?.test(ctx, t);
+      if (extended !== undefined) return extended;
       throw runtimeError(ctx, t, 'unknown test');
+    }
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { CommandNode, Script, TestNode } from './ast.js';
 import { runAction, mergeFlags } from './evaluate-actions.js';
-import type { ChainState, Ctx, ScriptState, SieveEnv } from './evaluate-context.js';
+import type { ChainState, Ctx, EvaluatorExtension, ScriptState, SieveEnv } from './evaluate-context.js';
 import { describeTest, evalTest } from './evaluate-tests.js';
 import { SieveRuntimeError } from './errors.js';
 import { CountingBudget } from './match.js';
@@ -14,11 +14,13 @@ import type { SieveMessage } from './message.js';
 import { implicitKeepPlan, type FileTarget, type SievePlan } from './plan.js';
 import { VariableScope } from './variables.js';
 
-export type { SieveEnv } from './evaluate-context.js';
+export type { EvaluatorExtension, SieveEnv } from './evaluate-context.js';
 
 export interface EvaluateOptions {
   /** Record every if/elsif test and its result (for `mda sieve test`); actions are always traced. */
   traceTests?: boolean;
+  /** Test-only extra commands and tests (the Pigeonhole testsuite harness); see EvaluatorExtension. */
+  extension?: EvaluatorExtension;
 }
 
 /** Ends the current script (stop, RFC 5228 §3.3). */
@@ -26,7 +28,7 @@ class Stop extends Error {}
 
 export function evaluateSieve(scripts: readonly Script[], message: SieveMessage, env: SieveEnv, opts: EvaluateOptions = {}): SievePlan {
   const chain: ChainState = {
-    message, env, budget: new CountingBudget(env.limits.maxCpuSteps), trace: [],
+    message, env, budget: new CountingBudget(env.limits.maxCpuSteps), trace: [], extension: opts.extension,
     fileinto: new Map(), redirects: new Map(), vacation: null, vacationIn: new Set(), duplicates: new Map(),
   };
   let last: ScriptState | undefined;
@@ -84,7 +86,7 @@ function runBlock(ctx: Ctx, commands: readonly CommandNode[], opts: EvaluateOpti
       case 'stop':
         throw new Stop();
       default:
-        runAction(ctx, c);
+        if (!ctx.chain.extension?.command(ctx, c, (block) => runBlock(ctx, block, opts))) runAction(ctx, c);
     }
     taken = false;
   }
@@ -97,7 +99,7 @@ const at = (ctx: Ctx, c: CommandNode): string => `${ctx.s.script.source}:${c.pos
  * flags, else the implicit keep with the internal flags variable, RFC 5232
  * §3); fileinto "INBOX" and an explicit keep are one copy (flags merged).
  */
-function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan {
+export function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan {
   let keep: SievePlan['keep'] = null;
   if (!last || last.explicitKeep !== null) keep = { flags: last?.explicitKeep ?? [], implicit: !last };
   else if (last.implicitKeep) keep = { flags: [...last.flags], implicit: true };
