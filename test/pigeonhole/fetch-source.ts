@@ -1,5 +1,5 @@
 /**
- * Gets Pigeonhole's own language tests (tests/**\/*.svtest) at test time: the
+ * Gets Pigeonhole's own language tests (tests/**\/*.svtest, and the examples/ they compile) at test time: the
  * `dovecot_*.orig-pigeonhole.tar.gz` of Debian's dovecot source package, found
  * with `apt-get source --print-uris dovecot` (the system's apt sources, else a
  * private deb-src list mirroring the system's Debian deb lines, kept in the
@@ -40,7 +40,7 @@ export async function pigeonholeTests(): Promise<SourceResult> {
     const tmp = join(dir, 'extract.tmp');
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
-    execFileSync('tar', ['-xzf', join(dir, tarball), '-C', tmp, '--wildcards', '*/tests/*'], { stdio: 'pipe' });
+    execFileSync('tar', ['-xzf', join(dir, tarball), '-C', tmp, '--wildcards', '*/tests/*', '*/examples/*'], { stdio: 'pipe' });
     const top = readdirSync(tmp)[0];
     if (!top || !existsSync(join(tmp, top, 'tests'))) return { skip: `${tarball} has no tests/ directory` };
     rmSync(join(dir, 'src'), { recursive: true, force: true });

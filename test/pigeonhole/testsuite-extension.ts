@@ -86,7 +86,8 @@ export function testsuiteExtension(st: TestsuiteState): EvaluatorExtension {
             if (!compileScript(st, p)) return false;
             scripts.push(st.compiled!);
           }
-          return runScripts(st, scripts);
+          // tst-test-multiscript.c runs the chain as a delivery would: its result is executed at once
+          return runScripts(st, scripts) && executeResult(st, ctx);
         }
         case 'test_error': {
           const index = num(tag(t, 'index')) ?? 0;
