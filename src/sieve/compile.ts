@@ -11,5 +11,5 @@ export interface CompileOptions extends Partial<ParseLimits>, ValidateOptions {}
 export function compileSieve(text: string, source: string, opts: CompileOptions = {}): ValidateResult {
   const parsed = parseSieve(text, source, opts);
   if ('errors' in parsed) return parsed;
-  return validateScript(parsed.script, { compileRegex: opts.compileRegex, maxErrors: opts.maxErrors });
+  return validateScript(parsed.script, { compileRegex: opts.compileRegex, maxErrors: opts.maxErrors, extraSpecs: opts.extraSpecs });
 }

@@ -48,8 +48,19 @@ export interface SieveClock {
 /** The host's local zone (TZ), for the callers that build a SieveClock; reads no clock. */
 export const localOffset = (ms: number): number => -new Date(ms).getTimezoneOffset();
 
+/**
+ * Test-only: commands and tests beyond mda's own, run by the Pigeonhole testsuite harness
+ * (test/pigeonhole/). Delivery never passes one. `command` returns false for a name it does
+ * not own; `test` returns undefined.
+ */
+export interface EvaluatorExtension {
+  command(ctx: Ctx, c: CommandNode, runBlock: (commands: readonly CommandNode[]) => void): boolean;
+  test(ctx: Ctx, t: TestNode): boolean | undefined;
+}
+
 /** State shared by every script of one chain (before…, user, after…). */
 export interface ChainState {
+  readonly extension?: EvaluatorExtension;
   /** The message as tests see it now: replaced by every header edit (RFC 5293 §3). */
   message: SieveMessage;
   readonly env: SieveEnv;

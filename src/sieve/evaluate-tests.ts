@@ -104,8 +104,11 @@ export function evalTest(ctx: Ctx, t: TestNode): boolean {
       return evalEnvironment(ctx, t);
     case 'ihave': // RFC 5463 §4
       return evalIhave(ctx, t);
-    default:
+    default: {
+      const extended = ctx.chain.extension?.test(ctx, t);
+      if (extended !== undefined) return extended;
       throw runtimeError(ctx, t, 'unknown test');
+    }
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { CommandNode, Script, TestNode } from './ast.js';
 import { runAction } from './evaluate-actions.js';
-import type { ChainState, Ctx, ScriptState, SieveEnv } from './evaluate-context.js';
+import type { ChainState, Ctx, EvaluatorExtension, ScriptState, SieveEnv } from './evaluate-context.js';
 import { breakLoop, extractText, forEveryPart } from './evaluate-mime.js';
 import { editedCopiesError } from './evaluate-editheader.js';
 import { isIncluded, newScriptState, Return, runInclude } from './evaluate-include.js';
@@ -16,11 +16,13 @@ import { CountingBudget } from './match.js';
 import type { SieveMessage } from './message.js';
 import { implicitKeepPlan, type FileTarget, type SievePlan } from './plan.js';
 
-export type { SieveEnv } from './evaluate-context.js';
+export type { EvaluatorExtension, SieveEnv } from './evaluate-context.js';
 
 export interface EvaluateOptions {
   /** Record every if/elsif test and its result (for `mda sieve test`); actions are always traced. */
   traceTests?: boolean;
+  /** Test-only extra commands and tests (the Pigeonhole testsuite harness); see EvaluatorExtension. */
+  extension?: EvaluatorExtension;
 }
 
 /** Ends the current script (stop, RFC 5228 §3.3). */
@@ -28,7 +30,7 @@ class Stop extends Error {}
 
 export function evaluateSieve(scripts: readonly Script[], message: SieveMessage, env: SieveEnv, opts: EvaluateOptions = {}): SievePlan {
   const chain: ChainState = {
-    message, env, budget: new CountingBudget(env.limits.maxCpuSteps), trace: [],
+    message, env, budget: new CountingBudget(env.limits.maxCpuSteps), trace: [], extension: opts.extension,
     fileinto: new Map(), redirects: new Map(), vacation: null, vacationIn: new Set(), duplicates: new Map(), notifications: new Map(),
   };
   let last: ScriptState | undefined;
@@ -105,7 +107,7 @@ function runBlock(ctx: Ctx, commands: readonly CommandNode[], opts: EvaluateOpti
       case 'global': // RFC 6609 §3.4: declared for the whole script when it starts (newScriptState)
         break;
       default:
-        runAction(ctx, c);
+        if (!ctx.chain.extension?.command(ctx, c, (block) => runBlock(ctx, block, opts))) runAction(ctx, c);
     }
     taken = false;
   }
@@ -118,7 +120,7 @@ const at = (ctx: Ctx, c: CommandNode): string => `${ctx.s.script.source}:${c.pos
  * flags, else the implicit keep with the internal flags variable, RFC 5232
  * §3); fileinto "INBOX" and an explicit keep are one copy (the last one's flags, RFC 5232 §3).
  */
-function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan {
+export function buildPlan(chain: ChainState, last: ScriptState | undefined): SievePlan {
   let keep: SievePlan['keep'] = null;
   if (!last || last.explicitKeep !== null) keep = { flags: last?.explicitKeep ?? [], implicit: !last };
   else if (last.implicitKeep) keep = { flags: [...last.flags], implicit: true };

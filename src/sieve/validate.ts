@@ -21,6 +21,17 @@ export interface ValidateOptions {
   compileRegex?: RegexCompiler;
   /** Errors reported at most (default 10). */
   maxErrors?: number;
+  /**
+   * Test-only: extra capabilities, commands and tests on top of specs.ts (the Pigeonhole testsuite
+   * harness registers vnd.dovecot.testsuite here). Delivery never passes it.
+   */
+  extraSpecs?: ExtraSpecs;
+}
+
+export interface ExtraSpecs {
+  capabilities: ReadonlySet<string>;
+  commands: Readonly<Record<string, NodeSpec>>;
+  tests: Readonly<Record<string, NodeSpec>>;
 }
 
 export type ValidateResult = { script: Script } | { errors: SieveError[] };
@@ -32,7 +43,7 @@ const rejectMessage = (name: string): string =>
 const own = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
 
 export function validateScript(script: Script, opts: ValidateOptions = {}): ValidateResult {
-  const v = new Validator(script, opts.compileRegex ?? compileRegex);
+  const v = new Validator(script, opts.compileRegex ?? compileRegex, opts.extraSpecs);
   v.run();
   if (v.errors.length === 0) return { script };
   const sorted = [...v.errors].sort((a, b) => a.line - b.line || a.column - b.column);
@@ -48,7 +59,16 @@ class Validator implements CheckContext {
   constructor(
     private readonly script: Script,
     readonly compileRegex: RegexCompiler,
+    private readonly extra?: ExtraSpecs,
   ) {}
+
+  private commandSpec(name: string): NodeSpec | undefined {
+    return own(COMMANDS, name) ?? (this.extra ? own(this.extra.commands, name) : undefined);
+  }
+
+  private testSpec(name: string): NodeSpec | undefined {
+    return own(TESTS, name) ?? (this.extra ? own(this.extra.tests, name) : undefined);
+  }
 
   error(pos: Pos, message: string): void {
     this.errors.push({ source: this.script.source, line: pos.line, column: pos.column, message });
@@ -70,7 +90,7 @@ class Validator implements CheckContext {
     const caps = c.positional[0];
     const names = caps?.kind === 'string' ? [caps] : caps?.kind === 'list' ? caps.items : [];
     for (const s of names) {
-      if (SUPPORTED_CAPABILITIES.has(s.value)) this.caps.add(s.value);
+      if (SUPPORTED_CAPABILITIES.has(s.value) || this.extra?.capabilities.has(s.value)) this.caps.add(s.value);
       else if (s.value === 'reject' || s.value === 'ereject') this.error(s.pos, rejectMessage(s.value));
       else if (pigeonholeOnlyMessage(s.value)) this.error(s.pos, pigeonholeOnlyMessage(s.value)!);
       else this.error(s.pos, `unsupported capability ${JSON.stringify(s.value)}: mda supports ${[...SUPPORTED_CAPABILITIES].join(', ')}`);
@@ -137,10 +157,10 @@ class Validator implements CheckContext {
   }
 
   private command(c: CommandNode): void {
-    const spec = own(COMMANDS, c.name);
+    const spec = this.commandSpec(c.name);
     if (!spec) {
       if (c.name === 'reject' || c.name === 'ereject') this.error(c.pos, rejectMessage(c.name));
-      else if (own(TESTS, c.name)) this.error(c.pos, `${c.name} is a test, not a command: use it in if or elsif, as in: if ${c.name} ... { ... }`);
+      else if (this.testSpec(c.name)) this.error(c.pos, `${c.name} is a test, not a command: use it in if or elsif, as in: if ${c.name} ... { ... }`);
       else this.error(c.pos, `unknown command '${c.name}'`);
       return;
     }
@@ -168,9 +188,9 @@ class Validator implements CheckContext {
   }
 
   private test(t: TestNode): void {
-    const spec = own(TESTS, t.name);
+    const spec = this.testSpec(t.name);
     if (!spec) {
-      if (own(COMMANDS, t.name) || t.name === 'reject' || t.name === 'ereject') this.error(t.pos, `${t.name} is a command, not a test`);
+      if (this.commandSpec(t.name) || t.name === 'reject' || t.name === 'ereject') this.error(t.pos, `${t.name} is a command, not a test`);
       else this.error(t.pos, `unknown test '${t.name}'`);
       return;
     }

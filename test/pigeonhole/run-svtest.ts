@@ -1,0 +1,65 @@
+/**
+ * Runs one Pigeonhole .svtest file on mda's interpreter plus the testsuite
+ * extension, and decides which files are mda's business: those whose every
+ * `require` is in mda's SUPPORTED_CAPABILITIES (read at run time, so
+ * extensions added later join automatically) or is the testsuite's own.
+ * Must not: decide what counts as a known difference (known-differences.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { formatSieveError } from '../../src/sieve/ast.js';
+import { compileSieve } from '../../src/sieve/compile.js';
+import { evaluateSieve } from '../../src/sieve/evaluate.js';
+import { parseSieve } from '../../src/sieve/parser.js';
+import { SUPPORTED_CAPABILITIES } from '../../src/sieve/specs.js';
+import { testsuiteExtension } from './testsuite-extension.js';
+import { TESTSUITE_CAPABILITY, TESTSUITE_SPECS } from './testsuite-specs.js';
+import { TestFailure, TestsuiteState } from './testsuite-state.js';
+
+export interface FileResult {
+  ok: boolean;
+  /** Why not: the first failures, one line each. */
+  failures: string[];
+  tests: number;
+}
+
+/** The capabilities a file requires; null when mda cannot even parse it. */
+export function requiredCapabilities(text: string): string[] | null {
+  const parsed = parseSieve(text, 'x.svtest');
+  if ('errors' in parsed) return null;
+  return parsed.script.commands
+    .filter((c) => c.name === 'require')
+    .flatMap((c) => c.args.flatMap((a) => (a.kind === 'string' ? [a.value] : a.kind === 'list' ? a.items.map((i) => i.value) : [])));
+}
+
+/** Every require is mda's or the testsuite's (a file mda cannot parse is in scope: that is a failure). */
+export function inScope(text: string): boolean {
+  const caps = requiredCapabilities(text);
+  return caps === null || caps.every((c) => c === TESTSUITE_CAPABILITY || SUPPORTED_CAPABILITIES.has(c));
+}
+
+const expectFailure = (path: string): boolean => /(^|\/)tests\/failures\/[^/]+$/.test(path);
+
+export function runSvtest(path: string): FileResult {
+  const text = readFileSync(path, 'utf8');
+  const compiled = compileSieve(text, path.replace(/^.*\//, ''), { extraSpecs: TESTSUITE_SPECS, maxErrors: 20 });
+  if ('errors' in compiled) return { ok: false, failures: compiled.errors.map((e) => `compile: ${formatSieveError(e)}`), tests: 0 };
+  const st = new TestsuiteState(dirname(path));
+  const failures: string[] = [];
+  try {
+    const plan = evaluateSieve([compiled.script], st.message(), st.env, { extension: testsuiteExtension(st) });
+    for (const e of plan.errors) failures.push(`runtime error: ${e}`);
+  } catch (err) {
+    if (!(err instanceof TestFailure)) throw err;
+    failures.push(`test_fail outside a test: ${err.message}`);
+  }
+  for (const o of st.outcomes) if (!o.ok) failures.push(`test ${JSON.stringify(o.name)}: ${o.reason}`);
+  const unimplemented = [...st.unimplemented].map((name) => `uses ${name}, which the harness does not implement`);
+  // Pigeonhole runs tests/failures/* with `testsuite -F`: they pass by failing cleanly (no crash).
+  if (expectFailure(path)) {
+    const ok = unimplemented.length === 0 && failures.length > 0;
+    return { ok, failures: ok ? [] : [...unimplemented, ...(failures.length ? [] : ['expected to fail (testsuite -F), but every test passed'])], tests: st.outcomes.length };
+  }
+  failures.push(...unimplemented);
+  return { ok: failures.length === 0, failures, tests: st.outcomes.length };
+}
