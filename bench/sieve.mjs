@@ -5,6 +5,9 @@
 // is the cost of reading, compiling and running the script per delivery;
 // compiled-each-time vs the cached AST (state_dir/sieve-cache.json) shows what
 // the cache saves.
+// BENCH_BASELINE=/path/to/another/checkout (built) runs the same cases with that tree's
+// `bin/mda` in the same round-robin and prints each case's mda/baseline ratio, so a change can
+// show that the per-delivery cost of a script did not grow (issue 13).
 // Owns the script generator and the section report.
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +18,7 @@ import { countNew, makeMaildir, makeTempRoot, postfixEnv, writeMessage } from '.
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const NODE = process.execPath;
 const RULES = Number(process.env.BENCH_SIEVE_RULES || 200);
+const BASELINE = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
 
 export const description = `delivery with no Sieve script vs a ${RULES}-rule script (nothing matches / an early rule files the message)`;
 
@@ -35,8 +39,8 @@ export function makeScript(rules, hit) {
   return out.join('\n') + '\n';
 }
 
-function mdaCase(root, msg, name, scriptText, { noCache = false } = {}) {
-  const dir = join(root, name.replace(/\W+/g, '_'));
+function mdaCase(root, msg, name, scriptText, { noCache = false, tree = ROOT } = {}) {
+  const dir = join(root, `${tree === ROOT ? '' : 'baseline_'}${name.replace(/\W+/g, '_')}`);
   const maildir = makeMaildir(join(dir, 'Maildir'));
   const script = join(dir, 'filter.sieve');
   if (scriptText !== undefined) writeFileSync(script, scriptText);
@@ -47,7 +51,7 @@ function mdaCase(root, msg, name, scriptText, { noCache = false } = {}) {
   const folder = scriptText?.includes('"Reports"') ? join(maildir, '.Reports') : maildir;
   const count = () => countNew(folder);
   return {
-    name, cmd: NODE, args: [join(ROOT, 'bin/mda'), 'deliver', '--maildir', maildir, '--config', config], stdin: msg, env: postfixEnv(dir), required: true,
+    name, cmd: NODE, args: [join(tree, 'bin/mda'), 'deliver', '--maildir', maildir, '--config', config], stdin: msg, env: postfixEnv(dir), required: true,
     before: count,
     check: (before) => (count() === before + 1 ? null : `exit 0 but no new file in ${folder}/new`),
   };
@@ -56,12 +60,14 @@ function mdaCase(root, msg, name, scriptText, { noCache = false } = {}) {
 export async function run({ runs, warmups }) {
   const root = makeTempRoot('sieve');
   const { path: msg, bytes } = writeMessage(root);
-  const cases = [
-    mdaCase(root, msg, 'mda, no script', undefined),
-    mdaCase(root, msg, `mda, ${RULES} rules, no match, compiled each time`, makeScript(RULES, false), { noCache: true }),
-    mdaCase(root, msg, `mda, ${RULES} rules, no match, cached AST`, makeScript(RULES, false)),
-    mdaCase(root, msg, `mda, ${RULES} rules, rule 6 files it, cached`, makeScript(RULES, true)),
+  const shapes = [
+    ['no script', undefined, {}],
+    [`${RULES} rules, no match, compiled each time`, makeScript(RULES, false), { noCache: true }],
+    [`${RULES} rules, no match, cached AST`, makeScript(RULES, false), {}],
+    [`${RULES} rules, rule 6 files it, cached`, makeScript(RULES, true), {}],
   ];
+  const cases = shapes.map(([name, text, o]) => mdaCase(root, msg, `mda, ${name}`, text, o));
+  if (BASELINE) cases.push(...shapes.map(([name, text, o]) => mdaCase(root, msg, `baseline, ${name}`, text, { ...o, tree: BASELINE })));
   console.log(`sieve: ${runs} runs + ${warmups} warm-ups, round-robin; message ${bytes} bytes; script ${Buffer.byteLength(makeScript(RULES, false))} bytes; node ${process.version}`);
   const { results, skipped, fatal } = runInterleaved(cases, { runs, warmups });
   for (const s of skipped) console.log(`  skipped ${s.name}: ${s.reason}`);
@@ -69,14 +75,21 @@ export async function run({ runs, warmups }) {
     console.log(`  FAILED: ${fatal}`);
     return { ok: false };
   }
-  const base = stats(results[0].samples).median;
-  const baseMin = stats(results[0].samples).min;
+  const noScript = (prefix) => results.find((r) => r.c.name === `${prefix}, no script`);
   const rows = [['case', 'median ms', 'p90 ms', 'min ms', 'vs no script', '+ms median', '+ms min']];
   for (const r of results) {
     const s = stats(r.samples);
-    rows.push([r.c.name, fmt(s.median), fmt(s.p90), fmt(s.min), ratio(s.median, base), fmt(s.median - base), fmt(s.min - baseMin)]);
+    const b = stats(noScript(r.c.name.split(',')[0]).samples);
+    rows.push([r.c.name, fmt(s.median), fmt(s.p90), fmt(s.min), ratio(s.median, b.median), fmt(s.median - b.median), fmt(s.min - b.min)]);
   }
   console.log(`\n${table(rows)}\n`);
+  if (BASELINE) {
+    console.log(`mda / baseline (${BASELINE}), same run:`);
+    for (const [name] of shapes) {
+      const [a, b] = ['mda', 'baseline'].map((p) => results.find((r) => r.c.name === `${p}, ${name}`));
+      if (a && b) console.log(`  ${name}: median ${ratio(stats(a.samples).median, stats(b.samples).median)}x, min ${ratio(stats(a.samples).min, stats(b.samples).min)}x`);
+    }
+  }
   return { ok: true };
 }
 

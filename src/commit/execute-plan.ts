@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { commitLock, lockOptions, recalcLock } from '../locks/maildir-locks.js';
 import { withKeywordLetters } from '../maildir/dovecot-keywords.js';
-import { keywordLetters } from '../maildir/dovecot-keywords-store.js';
+import type { KeywordsInput } from '../maildir/dovecot-keywords-store.js';
 import type { Spool } from '../maildir/spool.js';
 import { delivered, OutcomeError, temp, type Outcome } from '../outcome/outcome.js';
 import { commitWithQuota } from '../quota/commit-check.js';
@@ -84,6 +84,14 @@ async function commit(x: ExecuteInput, targets: CommitTarget[], keywords: Keywor
     s.gate.leave();
   }
 }
+
+/**
+ * keywordLetters loads the keyword store (and node:crypto, which its atomic rewrite uses) only
+ * for a copy with keywords: a static import made every delivery load node:crypto at start-up
+ * (milliseconds; `npm run bench` startup section, BENCH_BASELINE).
+ */
+const keywordLetters = async (input: KeywordsInput): Promise<string> =>
+  input.keywords.length ? (await import('../maildir/dovecot-keywords-store.js')).keywordLetters(input) : '';
 
 /** The keywords' letters of each target directory. */
 type KeywordLetters = ReadonlyMap<string, string>;
