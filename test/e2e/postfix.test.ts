@@ -8,6 +8,10 @@
  * (scripts/install-test-deps.sh). Skipped with a warning otherwise, except in
  * CI (CI=true) or with MDA_E2E_REQUIRED=1, where missing prerequisites fail.
  * Build first: `npm test` runs `npm run build`.
+ *
+ * MDA_BIN=/usr/bin/mda runs that binary instead of a copy of this build (the
+ * Debian package's test, test/package/deb.test.ts, runs this file against the
+ * installed package); it must be executable by the test user.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -118,7 +122,7 @@ describe.skipIf(skipReason !== null && !required)('mda as Postfix mailbox_comman
     MDA_LOG = path.join(logDir, 'mda.log');
     fs.mkdirSync(DIR, { recursive: true });
     fs.chmodSync(DIR, 0o755);
-    const mda = installApp(path.join(DIR, 'app'));
+    const mda = process.env.MDA_BIN || installApp(path.join(DIR, 'app'));
     writeConfig();
     stack = startRealstack({
       dir: DIR,
@@ -133,7 +137,7 @@ describe.skipIf(skipReason !== null && !required)('mda as Postfix mailbox_comman
     fs.mkdirSync(logDir, { recursive: true });
     fs.chownSync(logDir, user.uid, user.gid);
     fs.chmodSync(logDir, 0o755);
-    console.info(`[postfix e2e] stack up in ${Date.now() - t0} ms on port ${stack.smtpPort} (${DIR})`);
+    console.info(`[postfix e2e] stack up in ${Date.now() - t0} ms on port ${stack.smtpPort} (${DIR}), mda: ${mda}`);
   });
 
   let failed = false;

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyRuntimeTree } from '../../scripts/runtime-tree.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const UP = path.join(REPO_ROOT, 'scripts/realstack/up.sh');
@@ -307,43 +308,15 @@ export function lookupUser(name: string): UnixUser {
 
 /**
  * installApp - copy the built mda (bin/, dist/, package.json and the runtime
- * part of node_modules) to dest, readable and executable by everyone. Postfix
+ * part of node_modules: scripts/runtime-tree.mjs, which the Debian package
+ * uses too) to dest, readable and executable by everyone. Postfix
  * runs mailbox_command as the recipient, who usually cannot reach the repo
  * (e.g. under /root, mode 0700: every delivery would defer with "Permission
  * denied"). Dev-only packages (per package-lock.json) are left out, which also
  * proves the built app needs none of them. Returns dest/bin/mda.
  */
 export function installApp(dest: string, repo: string = REPO_ROOT): string {
-  for (const need of ['bin/mda', 'dist', 'package.json']) {
-    if (!fs.existsSync(path.join(repo, need))) {
-      throw new Error(`${path.join(repo, need)} is missing: run \`npm run build\` first (npm test does)`);
-    }
-  }
-  fs.rmSync(dest, { recursive: true, force: true });
-  fs.mkdirSync(dest, { recursive: true, mode: 0o755 });
-  for (const part of ['bin', 'dist', 'package.json']) {
-    fs.cpSync(path.join(repo, part), path.join(dest, part), { recursive: true });
-  }
-  const nm = path.join(repo, 'node_modules');
-  let runtime: string[] | null = null;
-  try {
-    const lock = JSON.parse(fs.readFileSync(path.join(repo, 'package-lock.json'), 'utf8')) as {
-      packages?: Record<string, { dev?: boolean }>;
-    };
-    runtime = Object.entries(lock.packages ?? {})
-      .filter(([k, v]) => k.startsWith('node_modules/') && !k.slice(13).includes('node_modules/') && !v.dev)
-      .map(([k]) => k.slice(13));
-  } catch {
-    runtime = null; // no usable lock file: copy all of node_modules
-  }
-  if (runtime === null) {
-    fs.cpSync(nm, path.join(dest, 'node_modules'), { recursive: true });
-  } else {
-    for (const pkg of runtime) {
-      const from = path.join(nm, pkg);
-      if (fs.existsSync(from)) fs.cpSync(from, path.join(dest, 'node_modules', pkg), { recursive: true });
-    }
-  }
+  copyRuntimeTree(repo, dest);
   // world-readable, directories and executables world-searchable
   execFileSync('chmod', ['-R', 'a+rX', dest]);
   const mda = path.join(dest, 'bin/mda');
