@@ -91,7 +91,7 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
       expect(m, line).not.toBeNull();
       listing.set(m![3]!.replace(/\/$/, '') || '/', line);
     }
-  });
+  }, 120_000);
 
   it('holds the runtime tree, /usr/bin/mda, man pages, units, tmpfiles, logrotate and copyright, all root-owned', () => {
     const paths = [...listing.keys()];
@@ -165,7 +165,7 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
     if (tool('systemd-tmpfiles')) {
       expect(fs.statSync('/var/tmp/mda').mode & 0o7777, 'tmpfiles.d made the state dir').toBe(0o1777);
     }
-  });
+  }, 120_000);
 
   it('runs /usr/bin/mda: --version, a delivery with the embedded defaults, config check', () => {
     const env = { PATH: '/usr/bin:/bin', HOME: scratch }; // as Postfix runs it: no MDA_CONFIG
@@ -235,5 +235,5 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
     for (const dir of ['/usr/lib/mda', '/usr/share/doc/mda', '/etc/mda', '/var/tmp/mda']) {
       expect(fs.existsSync(dir), dir).toBe(false);
     }
-  });
+  }, 120_000);
 });
