@@ -110,7 +110,7 @@ try {
     `Maintainer: ${process.env.DEBFULLNAME || 'mda maintainers'} <${process.env.DEBEMAIL || 'mda@localhost.invalid'}>`,
     `Installed-Size: ${kib}`,
     `Depends: ${depends}`,
-    'Recommends: postfix',
+    'Suggests: postfix', // not Recommends: apt would then replace another MTA, or download one
     'Section: mail',
     'Priority: optional',
     'Description: mail delivery agent for Postfix: Maildir, Sieve, quota, LMTP',
