@@ -1,6 +1,6 @@
 /**
  * The full CLI (yargs) for everything but the per-message hot path: help,
- * `config check`, `quota report|recalc`, `recipients export`, `scanners check`, `sieve check|test`, `lmtp`, `policy`. Commands are listed
+ * `config check|show`, `quota report|recalc`, `recipients export`, `scanners check`, `sieve check|test`, `lmtp`, `policy`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
  * A command line that names `deliver` never reaches yargs (deliver-intent.ts): its help, a
  * misplaced flag or anything else ends in the outcome table. yargs' own process.exit is off.
@@ -8,6 +8,7 @@
 import yargs, { type Argv } from 'yargs';
 import { temp } from '../outcome/outcome.js';
 import { configCheck, describe as configCheckDescribe } from './commands/config-check.js';
+import { configShow, describe as configShowDescribe } from './commands/config-show.js';
 import { UID_WORKER_ARG, lmtpServe, describe as lmtpDescribe } from './commands/lmtp.js';
 import { runUidWorker } from '../session/uid-worker-main.js';
 import { quotaRecalc, describe as quotaRecalcDescribe } from './commands/quota-recalc.js';
@@ -78,7 +79,20 @@ export async function main(argv: string[]): Promise<never> {
             code = await configCheck({ config: args.config });
           },
         )
-        .demandCommand(1, 'name a config subcommand: check'),
+        .command(
+          'show',
+          configShowDescribe,
+          (yy) =>
+            yy
+              .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' })
+              .option('defaults', { type: 'boolean', describe: 'only the embedded defaults (no file is read)' })
+              .option('changed', { type: 'boolean', describe: 'only the settings that differ from the defaults (like postconf -n)' })
+              .conflicts('defaults', ['changed', 'config']),
+          async (args) => {
+            code = await configShow({ config: args.config, defaults: args.defaults, changed: args.changed });
+          },
+        )
+        .demandCommand(1, 'name a config subcommand: check, show'),
     )
     .command('quota', 'Maildir++ quota commands (see mda-quota(1))', (y) =>
       y
@@ -183,7 +197,7 @@ export async function main(argv: string[]): Promise<never> {
         code = await lmtpServe({ listen: args.listen, config: args.config, metrics: args.metrics });
       },
     )
-    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, recipients export, scanners check, sieve check, sieve test, lmtp, policy')
+    .demandCommand(1, 'name a command: deliver, config check, config show, quota report, quota recalc, recipients export, scanners check, sieve check, sieve test, lmtp, policy')
     .strict()
     .help()
     .version()
