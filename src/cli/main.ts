@@ -22,8 +22,10 @@ import { sieveTest, describe as sieveTestDescribe } from './commands/sieve-test.
 import { policyServe, describe as policyDescribe } from './commands/policy.js';
 import { writeSync } from 'node:fs';
 import { DELIVER_OPTIONS, deliverMain } from './deliver.js';
-import { deliverHelp, deliverIntent, type DeliverIntent, type OptionHelp } from './deliver-intent.js';
+import { deliverHelp, deliverIntent, type OptionHelp } from './deliver-intent.js';
 import { exitNow, exitWithCode, installSafetyNets } from './exit.js';
+import { versionLine } from './version.js';
+import { deliverDryRun } from './commands/deliver-dry-run.js';
 
 /** Exit status for a usage error in admin commands (sysexits EX_USAGE). */
 const EX_USAGE = 64;
@@ -41,14 +43,15 @@ const DELIVER_HELP: Record<keyof typeof DELIVER_OPTIONS, OptionHelp> = {
   deadline: { value: 'time', describe: 'total time limit, 1s-900s, e.g. 240s (default: config)' },
 };
 
-/** A deliver command line that is not a plain delivery: help on a terminal, else defer unread. */
-function deliverOther(intent: Exclude<DeliverIntent, 'deliver' | 'admin'>, argv: string[]): never {
+/** A deliver command line that is not a plain delivery: help or the version on a terminal, else defer unread. */
+function deliverOther(intent: 'deliver-help' | 'deliver-version' | 'deliver-misplaced', argv: string[]): never {
   installSafetyNets();
-  if (intent === 'deliver-help' && process.stdin.isTTY) {
-    writeSync(1, deliverHelp(DELIVER_HELP));
+  const text = intent === 'deliver-help' ? deliverHelp(DELIVER_HELP) : intent === 'deliver-version' ? versionLine() : undefined;
+  if (text !== undefined && process.stdin.isTTY) {
+    writeSync(1, text);
     return exitWithCode(0);
   }
-  if (intent === 'deliver-help') return exitNow(temp('usage', '--help given while stdin is not a terminal: message not read'));
+  if (text !== undefined) return exitNow(temp('usage', `${intent === 'deliver-help' ? '--help' : '--version'} given while stdin is not a terminal: message not read`));
   return exitNow(temp('usage', `'deliver' must be the first argument (got ${JSON.stringify(argv.join(' '))})`));
 }
 
@@ -62,6 +65,7 @@ export async function main(argv: string[]): Promise<never> {
   }
   const intent = deliverIntent(argv);
   if (intent === 'deliver') return deliverMain(argv.slice(1));
+  if (intent === 'deliver-dry-run') return exitWithCode(await deliverDryRun(argv.slice(1)));
   if (intent !== 'admin') return deliverOther(intent, argv);
   let code = 0;
   const cli = yargs(argv)
@@ -200,7 +204,7 @@ export async function main(argv: string[]): Promise<never> {
     .demandCommand(1, 'name a command: deliver, config check, config show, quota report, quota recalc, recipients export, scanners check, sieve check, sieve test, lmtp, policy')
     .strict()
     .help()
-    .version()
+    .version(versionLine().trimEnd())
     .exitProcess(false)
     .fail((msg, err) => {
       if (argv[0] === 'quota') {
