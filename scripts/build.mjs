@@ -9,9 +9,11 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { build } from 'esbuild';
 
 // One id per build: a compiled config (src/config/compiled-cache.ts) from another build is never trusted.
-const build_id = `${JSON.parse(readFileSync('package.json', 'utf8')).version}-${Date.now().toString(36)}`;
+const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+const build_id = `${version}-${Date.now().toString(36)}`;
 const common = {
-  define: { __MDA_BUILD__: JSON.stringify(build_id) },
+  // __MDA_VERSION__: `mda --version` (src/cli/version.ts) needs no package.json at run time.
+  define: { __MDA_BUILD__: JSON.stringify(build_id), __MDA_VERSION__: JSON.stringify(version) },
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -8,14 +8,18 @@
 
 /**
  * - deliver: the hot path (deliver.ts parses the rest; its errors are 75 already)
- * - deliver-help: help asked for; printed (exit 0) only when stdin is a terminal
+ * - deliver-help / deliver-version: help or the version asked for; printed (exit 0) only when
+ *   stdin is a terminal, else deferred unread like any other mistake in mailbox_command
+ * - deliver-dry-run: an admin's `deliver --dry-run`: prints the plan, stores nothing (exit 0)
  * - deliver-misplaced: 'deliver' named after an option, so the line is a mistake: defer
  * - admin: not a delivery; yargs and the admin exit codes apply
- * A future admin-only `deliver --dry-run` belongs here too, as its own intent.
+ * bin/mda sends every deliver line holding one of these flags to the full CLI (main.mjs).
  */
-export type DeliverIntent = 'deliver' | 'deliver-help' | 'deliver-misplaced' | 'admin';
+export type DeliverIntent = 'deliver' | 'deliver-help' | 'deliver-version' | 'deliver-dry-run' | 'deliver-misplaced' | 'admin';
 
 const HELP_FLAGS = new Set(['--help', '-h']);
+export const VERSION_FLAG = '--version';
+export const DRY_RUN_FLAG = '--dry-run';
 
 /** deliverIntent classifies argv (without node and the script path). */
 export function deliverIntent(argv: readonly string[]): DeliverIntent {
@@ -26,8 +30,13 @@ export function deliverIntent(argv: readonly string[]): DeliverIntent {
   if (!names) return 'admin';
   // '--' ends the options: a later '--help' is an operand (which deliver refuses: 75)
   const end = argv.indexOf('--');
-  if (argv.slice(0, end === -1 ? undefined : end).some((a) => HELP_FLAGS.has(a))) return 'deliver-help';
-  return first === 'deliver' ? 'deliver' : 'deliver-misplaced';
+  const options = argv.slice(0, end === -1 ? undefined : end);
+  if (options.some((a) => HELP_FLAGS.has(a))) return 'deliver-help';
+  if (first !== 'deliver') return 'deliver-misplaced';
+  // Help first, then the version: each prints and changes nothing; a dry run reads stdin.
+  if (options.includes(VERSION_FLAG)) return 'deliver-version';
+  if (options.includes(DRY_RUN_FLAG)) return 'deliver-dry-run';
+  return 'deliver';
 }
 
 export interface OptionHelp {
@@ -39,6 +48,8 @@ export interface OptionHelp {
 /** deliverHelp renders `mda deliver --help` from one row per option deliver accepts. */
 export function deliverHelp(options: Record<string, OptionHelp>): string {
   const rows: [string, string][] = Object.entries(options).map(([name, o]) => [`--${name} <${o.value}>`, o.describe]);
+  rows.push(['--dry-run', 'print what would happen (recipient, mailbox, folder, quota, Sieve, scanners); store nothing, exit 0']);
+  rows.push(['--version', 'the version and build id; only on a terminal, like --help']);
   rows.push(['--help', 'this text; only on a terminal (in a pipe, as under Postfix, it defers the mail: exit 75)']);
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;
   return [

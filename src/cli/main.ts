@@ -1,6 +1,6 @@
 /**
  * The full CLI (yargs) for everything but the per-message hot path: help,
- * `config check`, `quota report|recalc`, `recipients export`, `scanners check`, `sieve check|test`, `lmtp`, `policy`. Commands are listed
+ * `config check|show`, `quota report|recalc`, `recipients export`, `scanners check`, `sieve check|test`, `lmtp`, `policy`. Commands are listed
  * statically here; handlers return an exit status and only exit.ts exits.
  * A command line that names `deliver` never reaches yargs (deliver-intent.ts): its help, a
  * misplaced flag or anything else ends in the outcome table. yargs' own process.exit is off.
@@ -8,6 +8,7 @@
 import yargs, { type Argv } from 'yargs';
 import { temp } from '../outcome/outcome.js';
 import { configCheck, describe as configCheckDescribe } from './commands/config-check.js';
+import { configShow, describe as configShowDescribe } from './commands/config-show.js';
 import { UID_WORKER_ARG, lmtpServe, describe as lmtpDescribe } from './commands/lmtp.js';
 import { runUidWorker } from '../session/uid-worker-main.js';
 import { quotaRecalc, describe as quotaRecalcDescribe } from './commands/quota-recalc.js';
@@ -21,8 +22,10 @@ import { sieveTest, describe as sieveTestDescribe } from './commands/sieve-test.
 import { policyServe, describe as policyDescribe } from './commands/policy.js';
 import { writeSync } from 'node:fs';
 import { DELIVER_OPTIONS, deliverMain } from './deliver.js';
-import { deliverHelp, deliverIntent, type DeliverIntent, type OptionHelp } from './deliver-intent.js';
+import { deliverHelp, deliverIntent, type OptionHelp } from './deliver-intent.js';
 import { exitNow, exitWithCode, installSafetyNets } from './exit.js';
+import { versionLine } from './version.js';
+import { deliverDryRun } from './commands/deliver-dry-run.js';
 
 /** Exit status for a usage error in admin commands (sysexits EX_USAGE). */
 const EX_USAGE = 64;
@@ -40,14 +43,15 @@ const DELIVER_HELP: Record<keyof typeof DELIVER_OPTIONS, OptionHelp> = {
   deadline: { value: 'time', describe: 'total time limit, 1s-900s, e.g. 240s (default: config)' },
 };
 
-/** A deliver command line that is not a plain delivery: help on a terminal, else defer unread. */
-function deliverOther(intent: Exclude<DeliverIntent, 'deliver' | 'admin'>, argv: string[]): never {
+/** A deliver command line that is not a plain delivery: help or the version on a terminal, else defer unread. */
+function deliverOther(intent: 'deliver-help' | 'deliver-version' | 'deliver-misplaced', argv: string[]): never {
   installSafetyNets();
-  if (intent === 'deliver-help' && process.stdin.isTTY) {
-    writeSync(1, deliverHelp(DELIVER_HELP));
+  const text = intent === 'deliver-help' ? deliverHelp(DELIVER_HELP) : intent === 'deliver-version' ? versionLine() : undefined;
+  if (text !== undefined && process.stdin.isTTY) {
+    writeSync(1, text);
     return exitWithCode(0);
   }
-  if (intent === 'deliver-help') return exitNow(temp('usage', '--help given while stdin is not a terminal: message not read'));
+  if (text !== undefined) return exitNow(temp('usage', `${intent === 'deliver-help' ? '--help' : '--version'} given while stdin is not a terminal: message not read`));
   return exitNow(temp('usage', `'deliver' must be the first argument (got ${JSON.stringify(argv.join(' '))})`));
 }
 
@@ -61,6 +65,7 @@ export async function main(argv: string[]): Promise<never> {
   }
   const intent = deliverIntent(argv);
   if (intent === 'deliver') return deliverMain(argv.slice(1));
+  if (intent === 'deliver-dry-run') return exitWithCode(await deliverDryRun(argv.slice(1)));
   if (intent !== 'admin') return deliverOther(intent, argv);
   let code = 0;
   const cli = yargs(argv)
@@ -78,7 +83,20 @@ export async function main(argv: string[]): Promise<never> {
             code = await configCheck({ config: args.config });
           },
         )
-        .demandCommand(1, 'name a config subcommand: check'),
+        .command(
+          'show',
+          configShowDescribe,
+          (yy) =>
+            yy
+              .option('config', { type: 'string', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' })
+              .option('defaults', { type: 'boolean', describe: 'only the embedded defaults (no file is read)' })
+              .option('changed', { type: 'boolean', describe: 'only the settings that differ from the defaults (like postconf -n)' })
+              .conflicts('defaults', ['changed', 'config']),
+          async (args) => {
+            code = await configShow({ config: args.config, defaults: args.defaults, changed: args.changed });
+          },
+        )
+        .demandCommand(1, 'name a config subcommand: check, show'),
     )
     .command('quota', 'Maildir++ quota commands (see mda-quota(1))', (y) =>
       y
@@ -183,10 +201,10 @@ export async function main(argv: string[]): Promise<never> {
         code = await lmtpServe({ listen: args.listen, config: args.config, metrics: args.metrics });
       },
     )
-    .demandCommand(1, 'name a command: deliver, config check, quota report, quota recalc, recipients export, scanners check, sieve check, sieve test, lmtp, policy')
+    .demandCommand(1, 'name a command: deliver, config check, config show, quota report, quota recalc, recipients export, scanners check, sieve check, sieve test, lmtp, policy')
     .strict()
     .help()
-    .version()
+    .version(versionLine().trimEnd())
     .exitProcess(false)
     .fail((msg, err) => {
       if (argv[0] === 'quota') {

@@ -73,12 +73,13 @@ describe.skipIf(!hasScript)('deliver --help on a terminal', () => {
     expect(r.output).toMatch(/--folder/);
   });
 
-  it('lists only options that deliver accepts (no --version)', () => {
+  it('lists only options that deliver accepts (--help, --version and --dry-run are decided before parsing: deliver-intent.ts)', () => {
     const r = onTerminal(['deliver', '--help']);
     expect(r.code, r.output).toBe(0);
     const listed = [...new Set([...r.output.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => m[1]!))];
     expect(listed.length).toBeGreaterThan(5);
-    for (const opt of listed.filter((o) => o !== 'help')) {
+    expect(listed).toEqual(expect.arrayContaining(['help', 'version', 'dry-run']));
+    for (const opt of listed.filter((o) => !['help', 'version', 'dry-run'].includes(o))) {
       expect(() => parseDeliverFlags([`--${opt}`, 'x']), `--${opt} is listed but refused`).not.toThrow();
     }
   });

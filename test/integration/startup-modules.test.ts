@@ -39,4 +39,11 @@ describe('mda deliver start-up', () => {
     expect(loaded).toContain('NativeModule fs'); // the record itself works
     expect(NOT_AT_START.filter((m) => loaded.includes(`NativeModule ${m}`))).toEqual([]);
   });
+
+  it('--dry-run and --version are the full CLI\'s (bin/mda routes them there): the deliver bundle holds none of their code', () => {
+    const bundle = readFileSync(fileURLToPath(new URL('../../dist/deliver.cjs', import.meta.url)), 'utf8');
+    expect(bundle).not.toContain('nothing is stored, sent or locked'); // deliver-dry-run.ts
+    expect(bundle).not.toMatch(/\(build \$\{/); // version.ts
+    expect(readFileSync(MDA, 'utf8')).toMatch(/NOT_LEAN = new Set\(\[[^\]]*'--version', '--dry-run'\]\)/);
+  });
 });

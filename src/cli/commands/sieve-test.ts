@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ConfigError, findConfigPath, loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { findBlankLine } from '../../message/head-splitter.js';
 import { loadIncludes } from '../../pipeline/sieve-include-load.js';
 import { formatSieveError, type Script } from '../../sieve/ast.js';
@@ -21,6 +22,7 @@ import { parseDateTime } from '../../sieve/date-parse.js';
 import { currentSite } from '../../sieve/site.js';
 import { userScriptPath } from '../../sieve/script-path.js';
 import { storeTargets } from '../../sieve/targets.js';
+import type { IncludeSource } from '../../sieve/evaluate-include.js';
 
 export const describe = 'Run Sieve scripts over a message on stdin and print what would happen (nothing is stored or sent)';
 
@@ -91,25 +93,47 @@ export async function sieveTest(args: SieveTestArgs, io: SieveTestIo = processIo
     fromLine = raw.subarray(0, lf < 0 ? raw.length : lf).toString('utf8');
     raw = lf < 0 ? Buffer.alloc(0) : raw.subarray(lf + 1);
   }
-  const end = findBlankLine(raw, true);
-  const fields = parseHeaderBlock(end < 0 ? raw : raw.subarray(0, end));
-  const message = new SieveMessage(fields, raw.length + countBareLf(raw, -1), decodeEncodedWords, raw);
+  const message = sieveMessage(raw);
   const returnPath = message.values('return-path')[0]?.replace(/^<|>$/g, '');
   const sender = args.sender ?? returnPath ?? fromLine?.split(/\s+/)[1]?.replace(/^MAILER-DAEMON$/, '') ?? '';
   const recipient = args.recipient ?? message.values('delivered-to')[0] ?? '';
 
-  const plan = evaluateSieve(scripts, message, {
-    sender, recipient, originalRecipient: recipient,
-    scan: scanValues({ verdicts: [], scannersConfigured: false, trustScanHeaders: config.sieve.trustScanHeaders, header: (n) => message.values(n) }),
-    mailboxExists: () => false,
-    duplicateSeen: () => false,
-    limits: config.sieve,
-    clock: { nowMs, localOffset },
-    site: currentSite(),
-    includes: included?.source,
-  }, { traceTests: true });
+  const plan = testPlan(scripts, message, { sender, recipient, config, nowMs, includes: included?.source });
   io.out.write(render(plan, sender, recipient));
   return plan.errors.length ? 1 : 0;
+}
+
+/** sieveMessage: the message (From_ line already removed) as Sieve tests see it. */
+export function sieveMessage(raw: Buffer): SieveMessage {
+  const end = findBlankLine(raw, true);
+  const fields = parseHeaderBlock(end < 0 ? raw : raw.subarray(0, end));
+  return new SieveMessage(fields, raw.length + countBareLf(raw, -1), decodeEncodedWords, raw);
+}
+
+export interface TestPlanInput {
+  sender: string;
+  recipient: string;
+  config: Config;
+  nowMs: number;
+  includes?: IncludeSource;
+}
+
+/**
+ * testPlan evaluates scripts as delivery would, with what a test cannot know held fixed: no
+ * scanner verdicts (only trusted X-Spam headers), no folder exists, no duplicate was seen.
+ * Shared with `mda deliver --dry-run`, which prints the same plan.
+ */
+export function testPlan(scripts: Script[], message: SieveMessage, i: TestPlanInput): SievePlan {
+  return evaluateSieve(scripts, message, {
+    sender: i.sender, recipient: i.recipient, originalRecipient: i.recipient,
+    scan: scanValues({ verdicts: [], scannersConfigured: false, trustScanHeaders: i.config.sieve.trustScanHeaders, header: (n) => message.values(n) }),
+    mailboxExists: () => false,
+    duplicateSeen: () => false,
+    limits: i.config.sieve,
+    clock: { nowMs: i.nowMs, localOffset },
+    site: currentSite(),
+    includes: i.includes,
+  }, { traceTests: true });
 }
 
 /** RFC 3339 date-time (as currentdate "iso8601" prints it) or an RFC 5322 one; null if neither. */
@@ -125,12 +149,12 @@ export function parseNow(text: string): number | null {
 }
 
 /** The plan for people: the trace, then one line per effect. */
-export function render(plan: SievePlan, sender: string, recipient: string): string {
+export function render(plan: SievePlan, sender: string, recipient: string, keepFolder = ''): string {
   const lines = [`envelope: from <${sender}> to <${recipient}>`, 'trace:'];
   for (const t of plan.trace) lines.push(`  ${t}`);
   lines.push('result:');
   for (const e of plan.errors) lines.push(`  runtime error: ${e}`);
-  const targets = storeTargets({ plan, keepFolder: '', spamFolder: '' });
+  const targets = storeTargets({ plan, keepFolder, spamFolder: '' });
   const stores = targets.ok ? targets.targets : [];
   for (const t of stores) {
     const implicit = plan.keep?.implicit && t.dir === '' ? ' (implicit keep)' : '';

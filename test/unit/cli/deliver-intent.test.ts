@@ -6,7 +6,16 @@ describe('deliverIntent: a command line naming deliver never reaches yargs (exit
     [['deliver'], 'deliver'],
     [['deliver', '--user', 'u'], 'deliver'],
     [['deliver', '--bogus'], 'deliver'], // deliver.ts refuses it with 75
-    [['deliver', '--version'], 'deliver'],
+    [['deliver', '--version'], 'deliver-version'],
+    [['deliver', '--user', 'u', '--version'], 'deliver-version'],
+    [['deliver', '--version', '--help'], 'deliver-help'],
+    [['deliver', '--', '--version'], 'deliver'], // an operand: deliver refuses it (75)
+    [['deliver', '--dry-run'], 'deliver-dry-run'],
+    [['deliver', '--user', 'u', '--dry-run', '--folder', 'x'], 'deliver-dry-run'],
+    [['deliver', '--dry-run', '--help'], 'deliver-help'],
+    [['deliver', '--dry-run', '--version'], 'deliver-version'],
+    [['deliver', '--', '--dry-run'], 'deliver'],
+    [['--dry-run', 'deliver'], 'deliver-misplaced'],
     [['deliver', '--help'], 'deliver-help'],
     [['deliver', '-h'], 'deliver-help'],
     [['deliver', '--user', 'u', '--help'], 'deliver-help'],
@@ -26,10 +35,10 @@ describe('deliverIntent: a command line naming deliver never reaches yargs (exit
 });
 
 describe('deliverHelp', () => {
-  it('lists exactly the given options plus --help, one per line', () => {
+  it('lists exactly the given options plus --dry-run, --version and --help, one per line', () => {
     const text = deliverHelp({ user: { value: 'name', describe: 'who' }, folder: { value: 'name', describe: 'where' } });
     const listed = [...text.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]);
-    expect(listed).toEqual(['user', 'folder', 'help']);
+    expect(listed).toEqual(['user', 'folder', 'dry-run', 'version', 'help']);
     expect(text).toMatch(/^ {2}--user <name> +who$/m);
   });
 });
