@@ -17,6 +17,8 @@ import { hasTag, matchSpec, num, str, strings, tag, type Ctx } from '../../src/s
 import { matchValues } from '../../src/sieve/match.js';
 import type { SieveMessage } from '../../src/sieve/message.js';
 import type { SievePlan } from '../../src/sieve/plan.js';
+import { composeHeader, splitRawHeader, type HeaderSnapshot } from '../../src/sieve/header-edits.js';
+import { buildNotification } from '../../src/sieve/notify-message.js';
 import { buildVacationReply } from '../../src/sieve/vacation-reply.js';
 import { resultActions, TestFailure, type TestsuiteState } from './testsuite-state.js';
 
@@ -147,6 +149,9 @@ function testSet(st: TestsuiteState, ctx: Ctx, object: string, value: string): v
 /** The .svtest script's own message changes with test_set / test_message (its chain state is otherwise read-only). */
 function setChainMessage(ctx: Ctx, m: SieveMessage): void {
   (ctx.chain as { message: SieveMessage }).message = m;
+  // header edits (editheader) were edits of the previous message: a new one starts unedited
+  ctx.chain.header = undefined;
+  ctx.chain.redirectHeaders = undefined;
 }
 
 function describeSource(ctx: Ctx, n: CommandNode | TestNode): string {
@@ -246,18 +251,23 @@ function executeResult(st: TestsuiteState, ctx: Ctx): boolean {
   const keeps = pending.map((p) => p.keep);
   const explicit = keeps.filter((k) => k !== null && !k.implicit);
   const kept = explicit.length > 0 ? explicit : keeps.every((k) => k?.implicit) ? keeps : [];
-  if (kept.length > 0) st.store('INBOX', data, [...new Set(kept.flatMap((k) => k?.flags ?? []))]);
+  if (kept.length > 0) st.store('INBOX', withHeader(data, kept[kept.length - 1]?.header), [...new Set(kept.flatMap((k) => k?.flags ?? []))]);
   for (const plan of pending) {
     if (plan.errors.length > 0) {
       st.errors = plan.errors;
       ok = false;
       continue;
     }
-    for (const f of plan.fileinto) st.store(f.mailbox, data, f.flags);
-    for (const r of plan.redirects) st.smtp.push({ from: st.env.sender, to: r.address, data });
+    for (const f of plan.fileinto) st.store(f.mailbox, withHeader(data, f.header), f.flags);
+    for (const r of plan.redirects) st.smtp.push({ from: st.env.sender, to: r.address, data: withHeader(data, r.header) });
     if (plan.vacation) {
       const reply = buildVacationReply(plan.vacation, { now: new Date(), messageId: `<testsuite.${st.smtp.length}@mda.test>` });
       st.smtp.push({ from: '', to: plan.vacation.to, data: reply.toString('utf8') });
+    }
+    // enotify (RFC 5435): mda sends these after the commit (pipeline/sieve-notify.ts); here they join the queue
+    for (const n of plan.notifications) {
+      const mail = buildNotification(n, { now: new Date(), messageId: `<testsuite.${st.smtp.length}@mda.test>` });
+      st.smtp.push({ from: n.sender, to: n.recipient, data: mail.toString('utf8') });
     }
   }
   st.executed.push(...st.results);
@@ -269,4 +279,14 @@ function executeResult(st: TestsuiteState, ctx: Ctx): boolean {
     st.traceOffset = offset;
   }
   return ok;
+}
+
+/** The message as an action stored or sent it: with the header it had then (editheader, RFC 5293 §3), as sieve-edited.ts builds copies. */
+function withHeader(data: string, h: HeaderSnapshot | undefined): string {
+  if (!h) return data;
+  const m = /\r?\n\r?\n/.exec(data);
+  const headEnd = m ? m.index + m[0].indexOf('\n') + 1 : data.length;
+  const head = Buffer.from(data.slice(0, headEnd), 'utf8');
+  const eol = data.includes('\r\n') ? '\r\n' : '\n';
+  return composeHeader(splitRawHeader(head), h, eol).toString('utf8') + data.slice(headEnd);
 }
