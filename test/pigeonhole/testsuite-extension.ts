@@ -152,6 +152,7 @@ function setChainMessage(ctx: Ctx, m: SieveMessage): void {
   // header edits (editheader) were edits of the previous message: a new one starts unedited
   ctx.chain.header = undefined;
   ctx.chain.redirectHeaders = undefined;
+  ctx.chain.mime = undefined; // the MIME tree is built once per message (evaluate-mime.ts caches it)
 }
 
 function describeSource(ctx: Ctx, n: CommandNode | TestNode): string {
@@ -230,6 +231,8 @@ function resetResult(st: TestsuiteState, ctx: Ctx): void {
   chain.fileinto.clear();
   chain.redirects.clear();
   chain.duplicates.clear();
+  chain.notifications.clear();
+  chain.redirectHeaders?.clear();
   chain.vacation = null;
   chain.vacationIn.clear();
   s.implicitKeep = true;
