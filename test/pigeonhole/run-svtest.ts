@@ -57,7 +57,7 @@ function sieveFiles(dir: string): string[] {
 async function testsuiteIncludes(main: Script, dir: string): Promise<IncludeSource | undefined> {
   const scripts = [main];
   for (const p of sieveFiles(dir)) {
-    const r = compileSieve(readFileSync(p, 'utf8'), p);
+    const r = compileSieve(readFileSync(p, 'utf8'), p, { extraSpecs: TESTSUITE_SPECS });
     if (!('errors' in r)) scripts.push(r.script);
   }
   const dirs = { personal: join(dir, 'included'), global: join(dir, 'included-global'), maxScriptSize: 1024 * 1024, globalRootOnly: false };

@@ -20,6 +20,7 @@ import type { SievePlan } from '../../src/sieve/plan.js';
 import { composeHeader, splitRawHeader, type HeaderSnapshot } from '../../src/sieve/header-edits.js';
 import { buildNotification } from '../../src/sieve/notify-message.js';
 import { buildVacationReply } from '../../src/sieve/vacation-reply.js';
+import { TESTSUITE_SPECS } from './testsuite-specs.js';
 import { resultActions, TestFailure, type TestsuiteState } from './testsuite-state.js';
 
 export function testsuiteExtension(st: TestsuiteState): EvaluatorExtension {
@@ -187,7 +188,8 @@ function compileScript(st: TestsuiteState, path: string): boolean {
     st.errors = [`${path}: ${(err as Error).message}`];
     return false;
   }
-  const r = compileSieve(text, path.replace(/^.*\//, ''), { maxErrors: 1000 });
+  // Pigeonhole's sub-scripts may use the testsuite's own commands too (test_fail, ...)
+  const r = compileSieve(text, path.replace(/^.*\//, ''), { maxErrors: 1000, extraSpecs: TESTSUITE_SPECS });
   if ('errors' in r) {
     st.errors = r.errors.map(formatSieveError);
     return false;
@@ -202,7 +204,7 @@ function runScripts(st: TestsuiteState, scripts: Script[] | null): boolean {
     st.errors = ['testsuite: trying to run script, but no script compiled yet'];
     return false;
   }
-  const plan = evaluateSieve(scripts, st.message(), { ...st.env }, {});
+  const plan = evaluateSieve(scripts, st.message(), { ...st.env }, { extension: testsuiteExtension(st) });
   st.errors = plan.errors;
   st.results.push(plan);
   return plan.errors.length === 0;
@@ -219,9 +221,9 @@ function hasInlineActions(st: TestsuiteState, ctx: Ctx): boolean {
 }
 
 function currentActions(st: TestsuiteState, ctx: Ctx): string[] {
-  const plans = [...st.executed, ...st.results];
-  const names = plans.flatMap((p) => resultActions(p.trace));
-  return hasInlineActions(st, ctx) ? [...names, ...resultActions(ctx.chain.trace.slice(st.traceOffset))] : names;
+  // one result in Pigeonhole: duplicates across the scripts run since the reset merge too
+  const traces = [...st.executed, ...st.results].flatMap((p) => p.trace);
+  return resultActions(hasInlineActions(st, ctx) ? [...traces, ...ctx.chain.trace.slice(st.traceOffset)] : traces);
 }
 
 function resetResult(st: TestsuiteState, ctx: Ctx): void {

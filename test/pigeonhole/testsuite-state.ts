@@ -92,23 +92,31 @@ export class TestsuiteState {
 
 /**
  * The result's actions in order, named as Pigeonhole's testsuite names them
- * (keep, store, redirect, vacation, discard), from the action lines the
+ * (keep, store, redirect, vacation, notify, discard), from the action lines the
  * evaluator traces; duplicates merged as the plan merged them.
  */
 export function resultActions(trace: readonly string[]): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
+  let inboxAt = 0;
   for (const line of trace) {
     let key: string | undefined;
+    let name: string | undefined;
     if (line === 'discard') key = 'discard';
-    else if (line === 'keep' || line.startsWith('keep flags')) key = 'keep';
-    else if (/^fileinto "inbox"/i.test(line)) key = 'keep'; // Pigeonhole: a store into INBOX is the keep's duplicate
+    else if (line === 'keep' || line.startsWith('keep flags')) [key, name] = ['inbox', 'keep'];
+    else if (/^fileinto "inbox"/i.test(line)) [key, name] = ['inbox', 'store'];
     else if (line.startsWith('fileinto "')) key = `store ${/^fileinto ("(?:[^"\\]|\\.)*")/.exec(line)?.[1]}`;
     else if (line.startsWith('redirect to <') && !line.includes(' skipped')) key = `redirect ${line.slice(12).split('>')[0]}`;
     else if (line.startsWith('vacation to <')) key = 'vacation';
+    // One Pigeonhole action per notify command; the trace has a line per recipient, so the lines
+    // of one command are told apart by their subject (two commands with one subject count once).
+    else if (/^notify to <[^>]*> subject /.test(line)) key = `notify ${line.replace(/^notify to <[^>]*> /, '')}`;
+    // Pigeonhole: keep and a store into INBOX are duplicates, reported as the keep (multiscript/conflicts.svtest)
+    if (key === 'inbox' && name === 'keep' && seen.has(key)) out[out.indexOf('store', inboxAt)] = 'keep';
     if (key === undefined || seen.has(key)) continue;
+    if (key === 'inbox') inboxAt = out.length;
     seen.add(key);
-    out.push(key.split(' ')[0]!);
+    out.push(name ?? key.split(' ')[0]!);
   }
   return out;
 }
