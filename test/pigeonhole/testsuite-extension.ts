@@ -21,7 +21,7 @@ import { composeHeader, splitRawHeader, type HeaderSnapshot } from '../../src/si
 import { buildNotification } from '../../src/sieve/notify-message.js';
 import { buildVacationReply } from '../../src/sieve/vacation-reply.js';
 import { TESTSUITE_SPECS } from './testsuite-specs.js';
-import { resultActions, TestFailure, type TestsuiteState } from './testsuite-state.js';
+import { boxKey, resultActions, TestFailure, type TestsuiteState } from './testsuite-state.js';
 
 export function testsuiteExtension(st: TestsuiteState): EvaluatorExtension {
   return {
@@ -46,7 +46,7 @@ export function testsuiteExtension(st: TestsuiteState): EvaluatorExtension {
           return true;
         case 'test_mailbox_create': {
           const name = str(ctx, c.positional[0]);
-          if (!st.mailboxes.has(name)) st.mailboxes.set(name, []);
+          if (!st.mailboxes.has(boxKey(name))) st.mailboxes.set(boxKey(name), []);
           return true;
         }
         case 'test_config_set':
@@ -168,7 +168,7 @@ function selectMessage(st: TestsuiteState, ctx: Ctx, n: CommandNode | TestNode):
     st.setMessage(sent.data, { from: sent.from, to: sent.to });
   } else {
     const folder = str(ctx, tag(n, 'folder'));
-    const stored = st.mailboxes.get(folder.toUpperCase() === 'INBOX' ? 'INBOX' : folder)?.[index];
+    const stored = st.mailboxes.get(boxKey(folder))?.[index];
     if (!stored) return false;
     st.setMessage(stored.data);
     // Pigeonhole starts the internal flags variable from a stored mail's flags (imap4flags on a mailbox message)

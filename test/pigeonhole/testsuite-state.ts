@@ -9,6 +9,7 @@
  */
 import type { Script } from '../../src/sieve/ast.js';
 import type { SieveEnv } from '../../src/sieve/evaluate.js';
+import { mailboxDir } from '../../src/sieve/mailbox-name.js';
 import type { SievePlan } from '../../src/sieve/plan.js';
 import { env, message } from '../helpers/sieve.js';
 
@@ -38,7 +39,8 @@ export class TestFailure extends Error {}
 export class TestsuiteState {
   messageText = DEFAULT_TESTSUITE_MESSAGE;
   readonly env: SieveEnv;
-  readonly mailboxes = new Map<string, Stored[]>([['INBOX', []]]);
+  /** By Maildir++ directory (mailboxDir: '' is INBOX), so names mda stores in one folder are one mailbox. */
+  readonly mailboxes = new Map<string, Stored[]>([['', []]]);
   readonly smtp: Sent[] = [];
   compiled: Script | null = null;
   readonly binaries = new Map<string, Script>();
@@ -56,7 +58,7 @@ export class TestsuiteState {
   readonly unimplemented = new Set<string>();
 
   constructor(readonly dir: string) {
-    this.env = env({ mailboxExists: (name) => this.mailboxes.has(name === 'inbox' ? 'INBOX' : name) });
+    this.env = env({ mailboxExists: (name) => this.mailboxes.has(boxKey(name)) });
     this.env.limits = { ...this.env.limits, maxCpuSteps: 50_000_000 };
     this.setMessage(DEFAULT_TESTSUITE_MESSAGE);
   }
@@ -83,11 +85,17 @@ export class TestsuiteState {
   }
 
   store(mailbox: string, data: string, flags: string[]): void {
-    const name = mailbox.toUpperCase() === 'INBOX' ? 'INBOX' : mailbox;
-    const box = this.mailboxes.get(name) ?? [];
+    const key = boxKey(mailbox);
+    const box = this.mailboxes.get(key) ?? [];
     box.push({ data, flags });
-    this.mailboxes.set(name, box);
+    this.mailboxes.set(key, box);
   }
+}
+
+/** The mailbox a name stores into: mda's Maildir++ directory for it (INBOX in any case, and the `INBOX.` prefix, as mda maps them). */
+export function boxKey(name: string): string {
+  const d = mailboxDir(name);
+  return d.ok ? d.dir : `refused:${name}`;
 }
 
 /**
