@@ -176,8 +176,12 @@ function walk(entity: Buffer, out: MimePart[], depth: number, defaultType: strin
     return;
   }
   if (ct.type === 'message/rfc822' && depth < MAX_DEPTH) {
-    out.push({ type: ct.type, text: '' });
-    walk(decodeTransfer(body, fieldOf(head, 'content-transfer-encoding')), out, depth + 1, 'text/plain');
+    // RFC 5173 §5.2: a matching message/rfc822 part is searched as the nested message's header, one string.
+    const nested = decodeTransfer(body, fieldOf(head, 'content-transfer-encoding'));
+    const nestedHead = splitHead(nested).head;
+    // as written: every field line with its line end (splitHead leaves the last one's LF out)
+    out.push({ type: ct.type, text: nestedHead ? toText(Buffer.from(`${nestedHead}\n`, 'latin1'), 'utf-8') : '' });
+    walk(nested, out, depth + 1, 'text/plain');
     return;
   }
   const bytes = decodeTransfer(body, fieldOf(head, 'content-transfer-encoding'));
