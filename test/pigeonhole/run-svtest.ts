@@ -3,6 +3,7 @@
  * extension, and decides which files are mda's business: those whose every
  * `require` is in mda's SUPPORTED_CAPABILITIES (read at run time, so
  * extensions added later join automatically) or is the testsuite's own.
+ * Reads the scripts its includes name up front, with mda's include loader.
  * Must not: decide what counts as a known difference (known-differences.ts).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
