@@ -140,7 +140,6 @@ function bodyValues(ctx: Ctx, t: TestNode): string[] {
   if (hasTag(t, 'raw')) return [split.body.toString('utf8')];
   const types = hasTag(t, 'content') ? strings(ctx, tag(t, 'content')) : ['text'];
   return mimeParts(raw)
-    .filter((p) => p.type !== 'message/rfc822')
     .filter((p) => types.some((w) => contentTypeMatches(p.type, w)))
     .flatMap((p) => (p.type.startsWith('multipart/') ? [p.text, p.epilogue ?? ''] : [p.text]));
 }

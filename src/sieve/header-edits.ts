@@ -44,13 +44,14 @@ export const MAX_ADDED_FIELD = 2048;
 const FOLD_AT = 76;
 
 /**
- * The lines of a new field (RFC 5293 §4): line breaks in the value become single spaces (a value
- * must not smuggle in a field of its own); a value with non-ASCII characters is written as RFC 2047
+ * The lines of a new field (RFC 5293 §4): a fold in the value (a line break then white space) is
+ * unfolded, other line breaks become single spaces (a value must not smuggle in a field of its own); a value with non-ASCII characters is written as RFC 2047
  * UTF-8 B encoded-words, each short enough for one folded line (so is a value with a word too long
  * to fold); an ASCII value is folded at white space.
  */
 export function fieldLines(name: string, value: string): string[] {
-  const flat = value.replace(/[\r\n]+/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').trim();
+  // RFC 5322 §2.2.3: a line break followed by white space is a fold, which unfolding removes.
+  const flat = value.replace(/\r?\n(?=[ \t])/g, '').replace(/[\r\n]+/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').trim();
   // A word too long to fold would break RFC 5322 §2.1.1's 998-octet line limit: encoded-words can be split.
   const words = /[^\x00-\x7f]/.test(flat) || /\S{500}/.test(flat) ? encodedWords(flat).map((w) => ` ${w}`) : (flat.match(/[ \t]*\S+/g) ?? []);
   const lines: string[] = [];

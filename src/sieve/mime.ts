@@ -149,6 +149,9 @@ export function splitMultipartEntity(body: Buffer, boundary: string): { preamble
   return { preamble, parts, epilogue: none };
 }
 
+/** RFC 2045 §6.1's mechanisms (an empty field counts as the 7bit default). */
+const KNOWN_ENCODINGS = new Set(['', '7bit', '8bit', 'binary', 'quoted-printable', 'base64']);
+
 /**
  * mimeParts walks a whole message (header + body) into its leaf parts in
  * order. A multipart's own entry is listed too, with its prologue as `text`
@@ -176,11 +179,21 @@ function walk(entity: Buffer, out: MimePart[], depth: number, defaultType: strin
     return;
   }
   if (ct.type === 'message/rfc822' && depth < MAX_DEPTH) {
-    out.push({ type: ct.type, text: '' });
-    walk(decodeTransfer(body, fieldOf(head, 'content-transfer-encoding')), out, depth + 1, 'text/plain');
+    // RFC 5173 §5.2: a matching message/rfc822 part is searched as the nested message's header, one string.
+    const nested = decodeTransfer(body, fieldOf(head, 'content-transfer-encoding'));
+    const nestedHead = splitHead(nested).head;
+    // as written: every field line with its line end (splitHead leaves the last one's LF out)
+    out.push({ type: ct.type, text: nestedHead ? toText(Buffer.from(`${nestedHead}\n`, 'latin1'), 'utf-8') : '' });
+    walk(nested, out, depth + 1, 'text/plain');
     return;
   }
-  const bytes = decodeTransfer(body, fieldOf(head, 'content-transfer-encoding'));
+  const cte = fieldOf(head, 'content-transfer-encoding');
+  // RFC 2045 §6.4: an entity with an unrecognized encoding must be treated as application/octet-stream.
+  if (cte !== undefined && !KNOWN_ENCODINGS.has(cte.trim().toLowerCase())) {
+    out.push({ type: 'application/octet-stream', text: body.toString('latin1') });
+    return;
+  }
+  const bytes = decodeTransfer(body, cte);
   out.push({ type: ct.type, text: ct.type.startsWith('text/') ? toText(bytes, ct.params.get('charset')) : bytes.toString('latin1') });
 }
 

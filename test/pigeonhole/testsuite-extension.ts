@@ -17,8 +17,11 @@ import { hasTag, matchSpec, num, str, strings, tag, type Ctx } from '../../src/s
 import { matchValues } from '../../src/sieve/match.js';
 import type { SieveMessage } from '../../src/sieve/message.js';
 import type { SievePlan } from '../../src/sieve/plan.js';
+import { composeHeader, splitRawHeader, type HeaderSnapshot } from '../../src/sieve/header-edits.js';
+import { buildNotification } from '../../src/sieve/notify-message.js';
 import { buildVacationReply } from '../../src/sieve/vacation-reply.js';
-import { resultActions, TestFailure, type TestsuiteState } from './testsuite-state.js';
+import { TESTSUITE_SPECS } from './testsuite-specs.js';
+import { boxKey, resultActions, TestFailure, type TestsuiteState } from './testsuite-state.js';
 
 export function testsuiteExtension(st: TestsuiteState): EvaluatorExtension {
   return {
@@ -43,7 +46,7 @@ export function testsuiteExtension(st: TestsuiteState): EvaluatorExtension {
           return true;
         case 'test_mailbox_create': {
           const name = str(ctx, c.positional[0]);
-          if (!st.mailboxes.has(name)) st.mailboxes.set(name, []);
+          if (!st.mailboxes.has(boxKey(name))) st.mailboxes.set(boxKey(name), []);
           return true;
         }
         case 'test_config_set':
@@ -147,6 +150,10 @@ function testSet(st: TestsuiteState, ctx: Ctx, object: string, value: string): v
 /** The .svtest script's own message changes with test_set / test_message (its chain state is otherwise read-only). */
 function setChainMessage(ctx: Ctx, m: SieveMessage): void {
   (ctx.chain as { message: SieveMessage }).message = m;
+  // header edits (editheader) were edits of the previous message: a new one starts unedited
+  ctx.chain.header = undefined;
+  ctx.chain.redirectHeaders = undefined;
+  ctx.chain.mime = undefined; // the MIME tree is built once per message (evaluate-mime.ts caches it)
 }
 
 function describeSource(ctx: Ctx, n: CommandNode | TestNode): string {
@@ -161,7 +168,7 @@ function selectMessage(st: TestsuiteState, ctx: Ctx, n: CommandNode | TestNode):
     st.setMessage(sent.data, { from: sent.from, to: sent.to });
   } else {
     const folder = str(ctx, tag(n, 'folder'));
-    const stored = st.mailboxes.get(folder.toUpperCase() === 'INBOX' ? 'INBOX' : folder)?.[index];
+    const stored = st.mailboxes.get(boxKey(folder))?.[index];
     if (!stored) return false;
     st.setMessage(stored.data);
     // Pigeonhole starts the internal flags variable from a stored mail's flags (imap4flags on a mailbox message)
@@ -181,7 +188,8 @@ function compileScript(st: TestsuiteState, path: string): boolean {
     st.errors = [`${path}: ${(err as Error).message}`];
     return false;
   }
-  const r = compileSieve(text, path.replace(/^.*\//, ''), { maxErrors: 1000 });
+  // Pigeonhole's sub-scripts may use the testsuite's own commands too (test_fail, ...)
+  const r = compileSieve(text, path.replace(/^.*\//, ''), { maxErrors: 1000, extraSpecs: TESTSUITE_SPECS });
   if ('errors' in r) {
     st.errors = r.errors.map(formatSieveError);
     return false;
@@ -196,7 +204,7 @@ function runScripts(st: TestsuiteState, scripts: Script[] | null): boolean {
     st.errors = ['testsuite: trying to run script, but no script compiled yet'];
     return false;
   }
-  const plan = evaluateSieve(scripts, st.message(), { ...st.env }, {});
+  const plan = evaluateSieve(scripts, st.message(), { ...st.env }, { extension: testsuiteExtension(st) });
   st.errors = plan.errors;
   st.results.push(plan);
   return plan.errors.length === 0;
@@ -213,9 +221,9 @@ function hasInlineActions(st: TestsuiteState, ctx: Ctx): boolean {
 }
 
 function currentActions(st: TestsuiteState, ctx: Ctx): string[] {
-  const plans = [...st.executed, ...st.results];
-  const names = plans.flatMap((p) => resultActions(p.trace));
-  return hasInlineActions(st, ctx) ? [...names, ...resultActions(ctx.chain.trace.slice(st.traceOffset))] : names;
+  // one result in Pigeonhole: duplicates across the scripts run since the reset merge too
+  const traces = [...st.executed, ...st.results].flatMap((p) => p.trace);
+  return resultActions(hasInlineActions(st, ctx) ? [...traces, ...ctx.chain.trace.slice(st.traceOffset)] : traces);
 }
 
 function resetResult(st: TestsuiteState, ctx: Ctx): void {
@@ -225,6 +233,8 @@ function resetResult(st: TestsuiteState, ctx: Ctx): void {
   chain.fileinto.clear();
   chain.redirects.clear();
   chain.duplicates.clear();
+  chain.notifications.clear();
+  chain.redirectHeaders?.clear();
   chain.vacation = null;
   chain.vacationIn.clear();
   s.implicitKeep = true;
@@ -246,18 +256,23 @@ function executeResult(st: TestsuiteState, ctx: Ctx): boolean {
   const keeps = pending.map((p) => p.keep);
   const explicit = keeps.filter((k) => k !== null && !k.implicit);
   const kept = explicit.length > 0 ? explicit : keeps.every((k) => k?.implicit) ? keeps : [];
-  if (kept.length > 0) st.store('INBOX', data, [...new Set(kept.flatMap((k) => k?.flags ?? []))]);
+  if (kept.length > 0) st.store('INBOX', withHeader(data, kept[kept.length - 1]?.header), [...new Set(kept.flatMap((k) => k?.flags ?? []))]);
   for (const plan of pending) {
     if (plan.errors.length > 0) {
       st.errors = plan.errors;
       ok = false;
       continue;
     }
-    for (const f of plan.fileinto) st.store(f.mailbox, data, f.flags);
-    for (const r of plan.redirects) st.smtp.push({ from: st.env.sender, to: r.address, data });
+    for (const f of plan.fileinto) st.store(f.mailbox, withHeader(data, f.header), f.flags);
+    for (const r of plan.redirects) st.smtp.push({ from: st.env.sender, to: r.address, data: withHeader(data, r.header) });
     if (plan.vacation) {
       const reply = buildVacationReply(plan.vacation, { now: new Date(), messageId: `<testsuite.${st.smtp.length}@mda.test>` });
       st.smtp.push({ from: '', to: plan.vacation.to, data: reply.toString('utf8') });
+    }
+    // enotify (RFC 5435): mda sends these after the commit (pipeline/sieve-notify.ts); here they join the queue
+    for (const n of plan.notifications) {
+      const mail = buildNotification(n, { now: new Date(), messageId: `<testsuite.${st.smtp.length}@mda.test>` });
+      st.smtp.push({ from: n.sender, to: n.recipient, data: mail.toString('utf8') });
     }
   }
   st.executed.push(...st.results);
@@ -269,4 +284,14 @@ function executeResult(st: TestsuiteState, ctx: Ctx): boolean {
     st.traceOffset = offset;
   }
   return ok;
+}
+
+/** The message as an action stored or sent it: with the header it had then (editheader, RFC 5293 §3), as sieve-edited.ts builds copies. */
+function withHeader(data: string, h: HeaderSnapshot | undefined): string {
+  if (!h) return data;
+  const m = /\r?\n\r?\n/.exec(data);
+  const headEnd = m ? m.index + m[0].indexOf('\n') + 1 : data.length;
+  const head = Buffer.from(data.slice(0, headEnd), 'utf8');
+  const eol = data.includes('\r\n') ? '\r\n' : '\n';
+  return composeHeader(splitRawHeader(head), h, eol).toString('utf8') + data.slice(headEnd);
 }

@@ -9,6 +9,7 @@
  */
 import type { Script } from '../../src/sieve/ast.js';
 import type { SieveEnv } from '../../src/sieve/evaluate.js';
+import { mailboxDir } from '../../src/sieve/mailbox-name.js';
 import type { SievePlan } from '../../src/sieve/plan.js';
 import { env, message } from '../helpers/sieve.js';
 
@@ -38,7 +39,8 @@ export class TestFailure extends Error {}
 export class TestsuiteState {
   messageText = DEFAULT_TESTSUITE_MESSAGE;
   readonly env: SieveEnv;
-  readonly mailboxes = new Map<string, Stored[]>([['INBOX', []]]);
+  /** By Maildir++ directory (mailboxDir: '' is INBOX), so names mda stores in one folder are one mailbox. */
+  readonly mailboxes = new Map<string, Stored[]>([['', []]]);
   readonly smtp: Sent[] = [];
   compiled: Script | null = null;
   readonly binaries = new Map<string, Script>();
@@ -56,7 +58,7 @@ export class TestsuiteState {
   readonly unimplemented = new Set<string>();
 
   constructor(readonly dir: string) {
-    this.env = env({ mailboxExists: (name) => this.mailboxes.has(name === 'inbox' ? 'INBOX' : name) });
+    this.env = env({ mailboxExists: (name) => this.mailboxes.has(boxKey(name)) });
     this.env.limits = { ...this.env.limits, maxCpuSteps: 50_000_000 };
     this.setMessage(DEFAULT_TESTSUITE_MESSAGE);
   }
@@ -83,32 +85,46 @@ export class TestsuiteState {
   }
 
   store(mailbox: string, data: string, flags: string[]): void {
-    const name = mailbox.toUpperCase() === 'INBOX' ? 'INBOX' : mailbox;
-    const box = this.mailboxes.get(name) ?? [];
+    const key = boxKey(mailbox);
+    const box = this.mailboxes.get(key) ?? [];
     box.push({ data, flags });
-    this.mailboxes.set(name, box);
+    this.mailboxes.set(key, box);
   }
+}
+
+/** The mailbox a name stores into: mda's Maildir++ directory for it (INBOX in any case, and the `INBOX.` prefix, as mda maps them). */
+export function boxKey(name: string): string {
+  const d = mailboxDir(name);
+  return d.ok ? d.dir : `refused:${name}`;
 }
 
 /**
  * The result's actions in order, named as Pigeonhole's testsuite names them
- * (keep, store, redirect, vacation, discard), from the action lines the
+ * (keep, store, redirect, vacation, notify, discard), from the action lines the
  * evaluator traces; duplicates merged as the plan merged them.
  */
 export function resultActions(trace: readonly string[]): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
+  let inboxAt = 0;
   for (const line of trace) {
     let key: string | undefined;
+    let name: string | undefined;
     if (line === 'discard') key = 'discard';
-    else if (line === 'keep' || line.startsWith('keep flags')) key = 'keep';
-    else if (/^fileinto "inbox"/i.test(line)) key = 'keep'; // Pigeonhole: a store into INBOX is the keep's duplicate
+    else if (line === 'keep' || line.startsWith('keep flags')) [key, name] = ['inbox', 'keep'];
+    else if (/^fileinto "inbox"/i.test(line)) [key, name] = ['inbox', 'store'];
     else if (line.startsWith('fileinto "')) key = `store ${/^fileinto ("(?:[^"\\]|\\.)*")/.exec(line)?.[1]}`;
     else if (line.startsWith('redirect to <') && !line.includes(' skipped')) key = `redirect ${line.slice(12).split('>')[0]}`;
     else if (line.startsWith('vacation to <')) key = 'vacation';
+    // One Pigeonhole action per notify command; the trace has a line per recipient, so the lines
+    // of one command are told apart by their subject (two commands with one subject count once).
+    else if (/^notify to <[^>]*> subject /.test(line)) key = `notify ${line.replace(/^notify to <[^>]*> /, '')}`;
+    // Pigeonhole: keep and a store into INBOX are duplicates, reported as the keep (multiscript/conflicts.svtest)
+    if (key === 'inbox' && name === 'keep' && seen.has(key)) out[out.indexOf('store', inboxAt)] = 'keep';
     if (key === undefined || seen.has(key)) continue;
+    if (key === 'inbox') inboxAt = out.length;
     seen.add(key);
-    out.push(key.split(' ')[0]!);
+    out.push(name ?? key.split(' ')[0]!);
   }
   return out;
 }

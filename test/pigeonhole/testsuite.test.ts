@@ -32,7 +32,7 @@ beforeAll(async () => {
   }
   for (const path of svtests(source.testsDir).sort()) {
     if (!inScope(readFileSync(path, 'utf8'))) continue;
-    results.set(`tests/${relative(source.testsDir, path)}`, runSvtest(path));
+    results.set(`tests/${relative(source.testsDir, path)}`, await runSvtest(path));
   }
   const byDir = new Map<string, { pass: number; total: number }>();
   for (const [file, r] of results) {

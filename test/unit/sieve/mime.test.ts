@@ -68,7 +68,7 @@ describe('mime', () => {
       ['multipart/mixed', ''],
       ['multipart/related', ''],
       ['text/plain', 'default text'],
-      ['message/rfc822', ''],
+      ['message/rfc822', 'Subject: inner\n'], // RFC 5173 §5.2: the nested header
       ['text/plain', 'inner body\n'],
       ['application/pdf', '%PDF-'],
     ]);
