@@ -187,6 +187,24 @@ describe('formatTable', () => {
     );
   });
 
+  it.each<[string, Measured, string]>([
+    ['messages fuller than storage: the message use', measured(100 * K, 95, M, 100), '95.0%'],
+    ['storage fuller than messages: the storage use', measured(900 * K, 5, M, 100), '87.8%'],
+    ['only a message limit', measured(G, 42, 0, 100), '42.0%'],
+    ['only a storage limit', measured(512 * K, 3, M, 0), '50.0%'],
+    ['unlimited', measured(512 * K, 3, 0, 0), '-'],
+  ])('USE%% is the larger of storage and message use: %s', (_n, m, want) => {
+    const [head, line] = formatTable([buildRow(m)]).trimEnd().split('\n');
+    const at = head!.indexOf('USE%') + 'USE%'.length;
+    expect(line!.slice(0, at).trim().split(/\s+/).at(-1)).toBe(want);
+  });
+
+  it('both the storage columns (USED, LIMIT) and the message columns (MSGS, MSG LIMIT) are there', () => {
+    const [head, line] = formatTable([buildRow(measured(2 * K, 7, 4 * K, 10))]).trimEnd().split('\n');
+    expect(head!.split(/\s{2,}/)).toEqual(['USER', 'MAILDIR', 'USED', 'LIMIT', 'USE%', 'MSGS', 'MSG LIMIT', 'STATUS']);
+    expect(line!.split(/\s+/)).toEqual(['alice', '/srv/mail/alice/Maildir', '2K', '4K', '70.0%', '7', '10', 'ok']);
+  });
+
   it('every line has the same column starts', () => {
     const lines = formatTable(rows).trimEnd().split('\n');
     const starts = (l: string): number => l.indexOf('  /') + 2;
@@ -256,7 +274,8 @@ describe('formatReport', () => {
   it.each(['table', 'json', 'csv'] as const)('%s: nothing at all with --over and no rows (quiet cron)', (format) => {
     expect(formatReport([], format, 90)).toBe('');
   });
-  it('without --over, an empty report still has its header', () => {
+  it('without --over, an empty table is nothing at all (cron mails any output); json and csv stay parseable', () => {
+    expect(formatReport([], 'table', undefined)).toBe('');
     expect(formatReport([], 'csv', undefined)).toMatch(/^user,/);
     expect(formatReport([], 'json', undefined)).toBe('[]\n');
   });
