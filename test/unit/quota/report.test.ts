@@ -187,13 +187,13 @@ describe('formatTable', () => {
     );
   });
 
-  it.each<[string, Measured, string]>([
-    ['messages fuller than storage: the message use', measured(100 * K, 95, M, 100), '95.0%'],
-    ['storage fuller than messages: the storage use', measured(900 * K, 5, M, 100), '87.8%'],
-    ['only a message limit', measured(G, 42, 0, 100), '42.0%'],
-    ['only a storage limit', measured(512 * K, 3, M, 0), '50.0%'],
-    ['unlimited', measured(512 * K, 3, 0, 0), '-'],
-  ])('USE%% is the larger of storage and message use: %s', (_n, m, want) => {
+  it.each<{ name: string; m: Measured; want: string }>([
+    { name: 'messages fuller than storage: the message use', m: measured(100 * K, 95, M, 100), want: '95.0%' },
+    { name: 'storage fuller than messages: the storage use', m: measured(900 * K, 5, M, 100), want: '87.8%' },
+    { name: 'only a message limit', m: measured(G, 42, 0, 100), want: '42.0%' },
+    { name: 'only a storage limit', m: measured(512 * K, 3, M, 0), want: '50.0%' },
+    { name: 'unlimited', m: measured(512 * K, 3, 0, 0), want: '-' },
+  ])('USE% is the larger of storage and message use: $name', ({ m, want }) => {
     const [head, line] = formatTable([buildRow(m)]).trimEnd().split('\n');
     const at = head!.indexOf('USE%') + 'USE%'.length;
     expect(line!.slice(0, at).trim().split(/\s+/).at(-1)).toBe(want);
