@@ -10,6 +10,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { Deadline, monotonicMs } from '../deadline/deadline.js';
+import { quote } from '../log/format.js';
 import type { Logger } from '../log/logger.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { rcptQuotaVerdict } from '../recipients/quota-verdict.js';
@@ -80,7 +81,9 @@ export function lmtpHandler(deps: LmtpServerDeps, conn: Conn): ConnectionHandler
           // The spool goes before the replies: a client holding its 250s finds nothing of it left.
           await tx?.discard();
           deps.metrics?.transactionDone(accepted.map((_, i) => outcomes[i] ?? temp('unexpected', 'no outcome for this recipient')), (monotonicMs() - started) / 1000);
-          accepted.forEach((r, i) => log(`from=<${a.envelope.from}> to=<${r.address}> user=${r.user}: ${outcomes[i] ? describeOutcome(outcomes[i]!) : 'no outcome'}`));
+          // msgid= as in deliver's line: Postfix logs message-id= on its cleanup line, so one grep finds both.
+          const msgid = tx?.messageId ? ` msgid=${quote(tx.messageId)}` : '';
+          accepted.forEach((r, i) => log(`from=<${a.envelope.from}> to=<${r.address}> user=${r.user}${msgid}: ${outcomes[i] ? describeOutcome(outcomes[i]!) : 'no outcome'}`));
           step = afterDelivery(state, outcomes);
           continue;
         }

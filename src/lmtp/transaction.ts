@@ -21,7 +21,7 @@ import type { NameSource } from '../maildir/name-source.js';
 import type { MaildirMemo } from '../maildir/maildir-memo.js';
 import { Spool } from '../maildir/spool.js';
 import type { Head } from '../message/head-splitter.js';
-import { parseHeaders } from '../message/headers.js';
+import { firstValue, parseHeaders } from '../message/headers.js';
 import { classifyError } from '../outcome/classify.js';
 import { reject, temp, type Outcome } from '../outcome/outcome.js';
 import { deliverMessage, type MessageRecipient, type UidRunner } from '../pipeline/deliver-message.js';
@@ -87,6 +87,8 @@ export class Transaction {
   private spool: Spool | undefined;
   private readonly hardStop: Promise<void>;
   private discarding: Promise<void> | undefined;
+  /** The message's Message-ID, known once deliver() has read the header: for the log lines. */
+  messageId: string | undefined;
 
   /** `deliveredTo`: the address of the only accepted recipient (known at DATA), undefined with several. */
   constructor(private readonly deps: TransactionDeps, private readonly sender: string, maxSize: number, private readonly deliveredTo: string | undefined) {
@@ -145,6 +147,7 @@ export class Transaction {
     const head = await this.spooling;
     if (isOutcome(head) || !this.spool) return rcpts.map(() => (isOutcome(head) ? head : temp('unexpected', 'no spool')));
     const fields = parseHeaders(head.header);
+    this.messageId = firstValue(fields, 'message-id');
     const outcomes: Outcome[] = new Array(rcpts.length);
     const todo: number[] = [];
     const ours = this.deliveredTo === undefined ? 0 : 1;

@@ -47,6 +47,17 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export const SEVERITY = { err: 3, warning: 4, info: 6 } as const;
 const FACILITY_MAIL = 2;
 
+/**
+ * The token Postfix's msg_warn/msg_error put before the text (`warning: `, `error: `), so the
+ * greps admins already run on the mail log (`grep -E '(warning|error):'`) find mda's lines too.
+ * Info lines (the delivery record among them) carry none, as Postfix's msg_info.
+ */
+export function withSeverityToken(severity: number, msg: string): string {
+  if (severity === SEVERITY.err) return `error: ${msg}`;
+  if (severity === SEVERITY.warning) return `warning: ${msg}`;
+  return msg;
+}
+
 /** RFC 3164 §4.1: `<PRI>Mmm dd hh:mm:ss TAG[pid]: MSG`, facility mail. */
 export function syslogFrame(severity: number, tag: string, pid: number, msg: string, now: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');

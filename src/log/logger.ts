@@ -8,7 +8,7 @@
  */
 import { closeSync, constants as C, fstatSync, openSync, write } from 'node:fs';
 import type { LogTarget } from '../config/schema.js';
-import { SEVERITY, syslogFrame } from './format.js';
+import { SEVERITY, syslogFrame, withSeverityToken } from './format.js';
 import { openDatagramSender, type DatagramSender } from './syslog-socket.js';
 
 const MAX_LINES = 20;
@@ -112,7 +112,8 @@ export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG
   const emit = (severity: number, msg: string) => {
     if (lines >= maxLines) return void dropped++;
     lines++;
-    sink(severity, msg);
+    // One place for every target (syslog, file, stderr): a caller writes its text without the token.
+    sink(severity, withSeverityToken(severity, msg));
   };
   return {
     info: (m) => emit(SEVERITY.info, m),

@@ -21,7 +21,7 @@ export function routeProcessWarnings(): WarningRoute {
   let logger: Logger | undefined;
   process.removeAllListeners('warning');
   process.on('warning', (w: Error) => {
-    const line = `node warning: ${w.name}: ${w.message}`;
+    const line = `node: ${w.name}: ${w.message}`; // the logger adds `warning: `
     if (logger) logger.warn(line);
     else if (held.length < MAX_HELD) held.push(line);
   });

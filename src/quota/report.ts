@@ -131,10 +131,14 @@ export function humanSize(bytes: number): string {
   return v < 10 ? `${shown.toFixed(1)}${units[u]}` : `${shown}${units[u]}`;
 }
 
-/** tablePercent: % of storage, or of the message limit when only that is set; `-` when unlimited. */
+/**
+ * tablePercent: the larger of storage and message use (`-` when both are unlimited): a Maildir is
+ * full at whichever limit it reaches first, like df's USE% for the fuller of blocks and inodes.
+ */
 function tablePercent(r: Row): string {
-  const p = r.storageLimit !== null ? r.storagePercent : r.messagePercent;
-  if (p === null) return '-';
+  const set = [r.storagePercent, r.messagePercent].filter((p): p is number => p !== null);
+  if (set.length === 0) return '-';
+  const p = Math.max(...set);
   return `${(Math.floor(p * 10) / 10).toFixed(1)}%`;
 }
 
@@ -188,11 +192,13 @@ export function formatCsv(rows: readonly Row[]): string {
 }
 
 /**
- * formatReport renders rows. With --over and nothing at or over it, the output
- * is empty in every format: cron mails any output, and silence means "all fine".
+ * formatReport renders rows. No rows (no users, or nobody at or over --over) is
+ * no output at all: cron mails any output, and silence means "all fine". Only
+ * json and csv asked for without --over keep `[]` / their header line, so a
+ * program reading them still gets something it can parse.
  */
 export function formatReport(rows: readonly Row[], format: Format, over: number | undefined): string {
-  if (over !== undefined && rows.length === 0) return '';
+  if (rows.length === 0 && (over !== undefined || format === 'table')) return '';
   if (format === 'json') return formatJson(rows);
   if (format === 'csv') return formatCsv(rows);
   return formatTable(rows);

@@ -5,11 +5,12 @@
  * running as its owner when root runs the command (owner.ts, maildir-worker.ts).
  * Must not: touch a Maildir's contents itself, format or decide exit codes (report.ts).
  */
+import { stat } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import { expandMaildir } from '../pipeline/recipient.js';
 import { lookupAccount } from '../privileges/accounts.js';
-import { expandGlob } from './glob.js';
+import { expandGlob, parseGlob } from './glob.js';
 import { quotaFor } from './limits.js';
 import type { MailboxResult, MaildirJob } from './maildir-job.js';
 import type { Owner, WorkerPool } from './maildir-worker.js';
@@ -73,7 +74,11 @@ export async function selectTargets(config: Config, flags: SelectFlags, deadline
   for (const pattern of flags.globs ?? []) {
     const g = await expandGlob(pattern, cwd);
     errors.push(...g.errors);
-    if (g.matches.length === 0 && g.errors.length === 0) errors.push(`--maildir-glob ${pattern} matched no directory`);
+    // No Maildir under an existing mail root is a server with no users yet: an empty report, which
+    // cron must not mail. A missing root is likelier a typo in the crontab: worth a line.
+    if (g.matches.length === 0 && g.errors.length === 0 && !(await isDirectory(parseGlob(pattern, cwd).base))) {
+      errors.push(`--maildir-glob ${pattern} matched no directory (${parseGlob(pattern, cwd).base} does not exist)`);
+    }
     for (const m of g.matches) {
       globbed.add(m.user);
       if (wanted(m.user)) add({ user: m.user, maildir: m.path, quotaUser: undefined });
@@ -159,4 +164,12 @@ export async function mapLimited<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/** isDirectory: false for a missing path or anything that is not a directory (symlinks followed, as the glob does). */
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (st) => st.isDirectory(),
+    () => false, // unreadable or missing: the caller reports the glob as matching nothing
+  );
 }

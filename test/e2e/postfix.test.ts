@@ -13,6 +13,7 @@
  * Debian package's test, test/package/deb.test.ts, runs this file against the
  * installed package); it must be executable by the test user.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -212,6 +213,35 @@ describe.skipIf(skipReason !== null && !required)('mda as Postfix mailbox_comman
       'Received',
     ]);
     fs.rmSync(file);
+  });
+
+  it("README's grep by Message-ID finds Postfix's lines (cleanup, qmgr, local's status=sent) and mda's delivery line", async () => {
+    const tok = token();
+    const { queueId } = await smtpSend({ port: stack.smtpPort, from: SENDER, to: rcpt(), data: message(tok, 'e2e grep', `body ${tok}\n`) });
+    expect((await waitForStatus(stack, queueId)).status).toBe('sent');
+    // The commands of README "Logging" (there: /var/log/mail.log, mda's lines in it through syslog).
+    const script = [
+      'id="$1"; shift',
+      'grep -hF -- "$id" "$@"',
+      'for q in $(grep -hF -- ": message-id=$id" "$@" | sed -E \'s/.* ([0-9A-Za-z]+): message-id=.*/\\1/\' | sort -u); do',
+      '  grep -hF -- " $q: " "$@"',
+      'done',
+    ].join('\n');
+    let found = '';
+    for (let i = 0; i < 50 && !(/msgid=.* status=delivered/.test(found) && found.includes(`${queueId}: removed`)); i++) {
+      // grep exits 1 until the last line it looks for is written: keep what it printed and look again.
+      try {
+        found = execFileSync('bash', ['-c', script, 'grep-by-id', `<${tok}@sender.test>`, stack.maillog, MDA_LOG], { encoding: 'utf8' });
+      } catch (err) {
+        found = String((err as { stdout?: string }).stdout ?? '');
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const lines = found.trimEnd().split('\n');
+    expect(lines.some((l) => l.includes(`postfix/cleanup`) && l.includes(`${queueId}: message-id=<${tok}@sender.test>`)), found).toBe(true);
+    expect(lines.some((l) => /postfix\/local\[\d+\]: /.test(l) && l.includes(`${queueId}: to=<${rcpt()}>`) && l.includes('status=sent (delivered to command:')), found).toBe(true);
+    expect(lines.some((l) => l.includes(`${queueId}: removed`)), found).toBe(true);
+    expect(lines.some((l) => new RegExp(`mda\\[\\d+\\]: user=\\S+ from=<${SENDER}> to=<${rcpt()}> msgid=<${tok}@sender\\.test> .*status=delivered dsn=2\\.0\\.0`).test(l)), found).toBe(true);
   });
 
   it('defers (does not bounce) when the config is invalid: exit 75 with 4.3.5', async () => {

@@ -67,7 +67,7 @@ describe('nothing but the outcome line on stdout/stderr (issue 9 #8)', () => {
       onSpawn: (c) => setTimeout(() => c.stdin!.end(MSG), 300) });
     expect(r.code).toBe(0);
     expect(r.output).toBe('');
-    expect(readFileSync(log, 'utf8')).toMatch(/node warning: TestWarning: test warning from a preload/);
+    expect(readFileSync(log, 'utf8')).toMatch(/mda\[\d+\]: warning: node: TestWarning: test warning from a preload$/m);
     expect(listDir(join(t.dir, 'M', 'new'))).toHaveLength(1);
   });
 });

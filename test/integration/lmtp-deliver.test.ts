@@ -41,14 +41,14 @@ function chownTree(path: string): void {
 }
 
 /** startServer writes the config and starts `mda lmtp`; resolves once it answers. */
-async function startServer(extra = '', opts: { users?: string[]; systemUsers?: boolean; path?: string } = {}): Promise<{ sock: string; child: ChildProcess; output: () => string }> {
+async function startServer(extra = '', opts: { users?: string[]; systemUsers?: boolean; path?: string; log?: string } = {}): Promise<{ sock: string; child: ChildProcess; output: () => string }> {
   mkdirSync(join(dir, 'mail'), { recursive: true });
   if (!opts.systemUsers) chownTree(join(dir, 'mail'));
   const cfg = join(dir, 'mda.toml');
   const sock = join(dir, 'lmtp.sock');
   const users = (opts.users ?? ['alice', 'bob', 'carol', 'dave']).map((u) => `[users.${u}]\nmaildir = "${mail(u)}"\n`).join('');
   const asUser = isRoot && !opts.systemUsers ? 'user = "nobody"\n' : '';
-  writeFileSync(cfg, `[log]\ntarget = "none"\n[lmtp]\n${asUser}spool_dir = "${spoolDir()}"\n${extra}\n${users}`);
+  writeFileSync(cfg, `[log]\ntarget = "${opts.log ?? 'none'}"\n[lmtp]\n${asUser}spool_dir = "${spoolDir()}"\n${extra}\n${users}`);
   const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--config', cfg], { env: { PATH: opts.path ?? process.env.PATH, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
@@ -92,6 +92,15 @@ describe('mda lmtp delivers (built CLI)', () => {
     expect(statSync(a[0]!).ino).toBe(statSync(b[0]!).ino);
     expect(statSync(a[0]!).uid).toBe(MAIL_UID);
     expect(listDir(join(spoolDir(), 'tmp'))).toEqual([]); // spool discarded
+  });
+
+  it("each recipient's log line names the Message-ID (msgid=, as deliver's line), so an admin can find it by the ID Postfix logs", async () => {
+    const { sock, output } = await startServer('', { log: 'stderr' });
+    const c = await connect(sock);
+    c.send(transaction('s@example.org', ['alice@example.com'], 'Message-ID: <lmtp-log-1@example.org>\r\nSubject: x\r\n\r\ny\r\n'));
+    expect((await c.replies(4))[3]).toMatch(/^250 /);
+    for (let i = 0; i < 100 && !output().includes('to=<alice@example.com>'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(output()).toMatch(/^mda: lmtp \d+: from=<s@example\.org> to=<alice@example\.com> user=alice msgid=<lmtp-log-1@example\.org>: delivered to INBOX$/m);
   });
 
   it('the recipient resolved at RCPT is the one delivered to: no second account lookup (getent) per copy', async () => {

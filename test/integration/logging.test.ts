@@ -32,6 +32,16 @@ describe('log targets', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/status=deferred dsn=4\.3\.0 .*detail=".*folder/);
   });
 
+  it('file and stderr targets carry the same warning: / error: tokens', async () => {
+    const log = join(t.dir, 'tok.log');
+    const logger = createLogger({ kind: 'file', path: log });
+    logger.info('plain');
+    logger.warn('w');
+    logger.error('e');
+    await logger.flush();
+    expect(readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => l.replace(/^\S+ /, ''))).toEqual([`mda[${process.pid}]: plain`, `mda[${process.pid}]: warning: w`, `mda[${process.pid}]: error: e`]);
+  });
+
   it('file: an unwritable log never fails or delays the delivery', async () => {
     writeFileSync(join(t.dir, 'c.toml'), `[log]\ntarget = "file:${join(t.dir, 'no', 'such', 'dir', 'mda.log')}"\n`);
     const r = await runMda(['deliver', '--config', join(t.dir, 'c.toml'), '--maildir', join(t.dir, 'M')], { input: MSG });
@@ -56,6 +66,25 @@ describe('log targets', () => {
 });
 
 describe('syslog datagrams (RFC 3164, facility mail)', () => {
+  it('warnings and errors start with Postfix\'s warning: / error: token at their syslog severity; info lines carry none', async () => {
+    const path = join(t.dir, 'sev.sock');
+    const unix = createRequire(import.meta.url)('unix-dgram');
+    const got: string[] = [];
+    const server = unix.createSocket('unix_dgram', (buf: Buffer) => got.push(buf.toString()));
+    server.bind(path);
+    chmodSync(path, 0o666);
+    const logger = createLogger({ kind: 'syslog' }, 'mda', path);
+    logger.info('user=a status=delivered');
+    logger.warn('sieve: x');
+    logger.error('internal error: y');
+    await logger.flush();
+    await new Promise((r) => setTimeout(r, 50));
+    server.close();
+    const body = (l: string) => l.replace(/^<\d+>\w{3} [ \d]\d \d\d:\d\d:\d\d /, '');
+    expect(got.map((l) => l.slice(0, 4))).toEqual(['<22>', '<20>', '<19>']);
+    expect(got.map(body)).toEqual([`mda[${process.pid}]: user=a status=delivered`, `mda[${process.pid}]: warning: sieve: x`, `mda[${process.pid}]: error: internal error: y`]);
+  });
+
   it('sends <22>… mda[pid]: lines to the socket and drops lines past the per-process cap', async () => {
     const path = join(t.dir, 'log.sock');
     const unix = createRequire(import.meta.url)('unix-dgram');

@@ -220,6 +220,25 @@ describe('mda quota report', () => {
     expect((JSON.parse(json.stdout) as JsonRow[]).map((x) => x.user)).toEqual(['carol']);
   });
 
+  it('cron: no users at all (no [users], a glob over an empty mail root), with or without --over: no output, exit 0', async () => {
+    const empty = join(t.dir, 'empty.toml');
+    writeFileSync(empty, '[log]\ntarget = "none"\n');
+    const root = join(t.dir, 'newserver');
+    mkdirSync(root);
+    for (const args of [[], ['--over', '90'], ['--maildir-glob', join(root, '*', 'Maildir')], ['--maildir-glob', join(root, '*', 'Maildir'), '--over', '90']]) {
+      expect(await mda(['report', '--config', empty, ...args])).toEqual({ code: 0, stdout: '', stderr: '' });
+    }
+  });
+
+  it('table: USE% is the larger of storage and message use, with both the storage and the message columns', async () => {
+    maildir('erin', [10, 10, 10, 10, 10, 10, 10, 10, 10]); // 90 bytes of 10,000 (0.9 %), 9 messages of 10 (90 %)
+    const r = await mda(['report', '--config', conf, '--user', 'erin', '--maildir-glob', glob]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const [head, line] = r.stdout.trimEnd().split('\n');
+    expect(head).toMatch(/^USER\s+MAILDIR\s+USED\s+LIMIT\s+USE%\s+MSGS\s+MSG LIMIT\s+STATUS$/);
+    expect(line).toMatch(/^erin\s+\S+\s+90\s+9\.8K\s+90\.0%\s+9\s+10\s+warn$/);
+  });
+
   it('a Maildir that cannot be read: exit 2, one stderr line, the others still printed', async () => {
     rmSync(join(md('bob'), 'new'), { recursive: true });
     symlinkSync('new', join(md('bob'), 'new')); // a symlink loop: bob's Maildir cannot be counted

@@ -1,7 +1,8 @@
 /**
  * `mda quota report`: usage per Maildir for admins and cron. Quiet by design:
  * with --over only users at or over the threshold are printed (exit 1 if any),
- * stdout is the report, each error one stderr line, exit 2 on any error.
+ * stdout is the report, each error one stderr line, exit 2 on any error; no
+ * users, or nobody over --over, prints nothing at all (exit 0) so cron sends no mail.
  * Also owns the plumbing `quota recalc` shares: config, deadline, signals, output.
  */
 import { setMaxListeners } from 'node:events';

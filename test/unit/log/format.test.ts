@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDelivery, quote, syslogFrame } from '../../../src/log/format.js';
+import { formatDelivery, quote, SEVERITY, syslogFrame, withSeverityToken } from '../../../src/log/format.js';
 
 describe('log format', () => {
   it('one key=value line per delivery', () => {
@@ -19,4 +19,12 @@ describe('log format', () => {
     expect(syslogFrame(6, 'mda', 42, 'hi', d)).toBe('<22>Nov  2 03:04:05 mda[42]: hi');
     expect(syslogFrame(3, 'mda', 1, 'x', d).startsWith('<19>')).toBe(true);
   });
+});
+
+describe('severity tokens (as Postfix msg_warn/msg_error write them)', () => {
+  it.each([
+    [SEVERITY.info, 'user=a status=delivered', 'user=a status=delivered'],
+    [SEVERITY.warning, 'sieve: x', 'warning: sieve: x'],
+    [SEVERITY.err, 'internal error: y', 'error: internal error: y'],
+  ])('severity %i: %j -> %j', (severity, msg, want) => expect(withSeverityToken(severity, msg)).toBe(want));
 });

@@ -187,6 +187,24 @@ describe('formatTable', () => {
     );
   });
 
+  it.each<{ name: string; m: Measured; want: string }>([
+    { name: 'messages fuller than storage: the message use', m: measured(100 * K, 95, M, 100), want: '95.0%' },
+    { name: 'storage fuller than messages: the storage use', m: measured(900 * K, 5, M, 100), want: '87.8%' },
+    { name: 'only a message limit', m: measured(G, 42, 0, 100), want: '42.0%' },
+    { name: 'only a storage limit', m: measured(512 * K, 3, M, 0), want: '50.0%' },
+    { name: 'unlimited', m: measured(512 * K, 3, 0, 0), want: '-' },
+  ])('USE% is the larger of storage and message use: $name', ({ m, want }) => {
+    const [head, line] = formatTable([buildRow(m)]).trimEnd().split('\n');
+    const at = head!.indexOf('USE%') + 'USE%'.length;
+    expect(line!.slice(0, at).trim().split(/\s+/).at(-1)).toBe(want);
+  });
+
+  it('both the storage columns (USED, LIMIT) and the message columns (MSGS, MSG LIMIT) are there', () => {
+    const [head, line] = formatTable([buildRow(measured(2 * K, 7, 4 * K, 10))]).trimEnd().split('\n');
+    expect(head!.split(/\s{2,}/)).toEqual(['USER', 'MAILDIR', 'USED', 'LIMIT', 'USE%', 'MSGS', 'MSG LIMIT', 'STATUS']);
+    expect(line!.split(/\s+/)).toEqual(['alice', '/srv/mail/alice/Maildir', '2K', '4K', '70.0%', '7', '10', 'ok']);
+  });
+
   it('every line has the same column starts', () => {
     const lines = formatTable(rows).trimEnd().split('\n');
     const starts = (l: string): number => l.indexOf('  /') + 2;
@@ -256,7 +274,8 @@ describe('formatReport', () => {
   it.each(['table', 'json', 'csv'] as const)('%s: nothing at all with --over and no rows (quiet cron)', (format) => {
     expect(formatReport([], format, 90)).toBe('');
   });
-  it('without --over, an empty report still has its header', () => {
+  it('without --over, an empty table is nothing at all (cron mails any output); json and csv stay parseable', () => {
+    expect(formatReport([], 'table', undefined)).toBe('');
     expect(formatReport([], 'csv', undefined)).toMatch(/^user,/);
     expect(formatReport([], 'json', undefined)).toBe('[]\n');
   });
