@@ -34,6 +34,9 @@ const SMTP_CLIENTS = 10;
 const MAIL_USER = 'mdatest'; // realstack's local recipient
 const VDOMAIN = 'virt.example';
 const NOBODY = 65534;
+/** Postfix's commands live in /usr/sbin, which the clean environment of `npm run bench` may not have in PATH. */
+const SBIN = '/usr/sbin';
+const SBIN_PATH = `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`;
 
 export const description = `a flood to one address through real Postfix and a ${SCAN_MS} ms scanner: mailbox_command (${LOCAL_N}), mailbox_transport = lmtp (${LOCAL_N}), virtual_transport = lmtp (${VIRTUAL_N})`;
 
@@ -102,15 +105,15 @@ async function waitStored(dir, n, t0, label) {
 
 function stackUp(dir, env) {
   const r = spawnSync('bash', [join(ROOT, 'scripts/realstack/up.sh')], {
-    env: { ...process.env, REALSTACK_DIR: dir, REALSTACK_SERVICES: 'postfix', ...env }, encoding: 'utf8',
+    env: { ...process.env, PATH: SBIN_PATH, REALSTACK_DIR: dir, REALSTACK_SERVICES: 'postfix', ...env }, encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`scripts/realstack/up.sh failed: ${(r.stdout + r.stderr).trim().split('\n').slice(-5).join(' | ')}`);
   const cf = join(dir, 'postfix/etc');
-  return { dir, cf, postconf: (...a) => execFileSync('postconf', ['-c', cf, ...a], { encoding: 'utf8' }).trim() };
+  return { dir, cf, postconf: (...a) => execFileSync(join(SBIN, 'postconf'), ['-c', cf, ...a], { encoding: 'utf8' }).trim() };
 }
 
 function stackDown(dir) {
-  spawnSync('bash', [join(ROOT, 'scripts/realstack/down.sh')], { env: { ...process.env, REALSTACK_DIR: dir, REALSTACK_PURGE: '1' }, stdio: 'ignore' });
+  spawnSync('bash', [join(ROOT, 'scripts/realstack/down.sh')], { env: { ...process.env, PATH: SBIN_PATH, REALSTACK_DIR: dir, REALSTACK_PURGE: '1' }, stdio: 'ignore' });
 }
 
 function mdaConfig(path, spamd, lines) {
@@ -170,7 +173,7 @@ export async function run() {
     console.error('flood-postfix: BENCH_PF_LOCAL_N and BENCH_PF_VIRTUAL_N must be integers >= 1, BENCH_PF_SCAN_MS >= 0');
     return { ok: false };
   }
-  if (process.getuid?.() !== 0 || !which('postfix')) {
+  if (process.getuid?.() !== 0 || !which(join(SBIN, 'postfix'))) {
     console.log('  skipped: needs root and postfix (scripts/install-test-deps.sh)');
     return { ok: true };
   }
@@ -203,9 +206,9 @@ export async function run() {
       const lport = await freePort();
       const map = join(dir, 'vmailbox');
       writeFileSync(map, `flood@${VDOMAIN} flood/\n`);
-      execFileSync('postmap', ['-c', stack.cf, `hash:${map}`]);
+      execFileSync(join(SBIN, 'postmap'), ['-c', stack.cf, `hash:${map}`]);
       stack.postconf('-e', `virtual_mailbox_domains = ${VDOMAIN}`, `virtual_mailbox_maps = hash:${map}`, `virtual_transport = lmtp:inet:127.0.0.1:${lport}`);
-      execFileSync('postfix', ['-c', stack.cf, 'reload'], { stdio: 'ignore' });
+      execFileSync(join(SBIN, 'postfix'), ['-c', stack.cf, 'reload'], { stdio: 'ignore' });
       const vmail = join(dir, 'vmail');
       mkdirSync(join(vmail, 'flood'), { recursive: true, mode: 0o700 });
       for (const p of [vmail, join(vmail, 'flood')]) chownSync(p, NOBODY, NOBODY);
