@@ -65,7 +65,7 @@ try {
 
   for (const unit of UNITS) {
     const text = fs.readFileSync(path.join(REPO, 'examples', unit), 'utf8');
-    put(`usr/lib/systemd/system/${unit}`, text.replaceAll('/usr/local/lib/mda/bin/mda', '/usr/bin/mda'));
+    put(`usr/lib/systemd/system/${unit}`, text.replace(/\/usr\/local\/(?:lib\/mda\/)?bin\/mda\b/g, '/usr/bin/mda'));
   }
   // shared breaker state, sticky like /tmp (src/scanners/breaker-file-store.ts); "-": never aged
   put('usr/lib/tmpfiles.d/mda.conf', `# mda: [scanning] state_dir (circuit breaker state of all deliveries)\nd ${STATE_DIR} 1777 root root -\n`);
