@@ -46,7 +46,7 @@ const QUOTA = '12K';
 /** Spam to the honeypot during the burst, then once it is full. */
 const BURST = 30;
 const AFTER_FULL = 15;
-/** The other user's mail: baseline alone, then again during the incident. */
+/** The other user's mail: a warm-up, the baseline (with spam to a healthy mailbox), then during the incident. */
 const OTHER = 30;
 const CLIENTS = 5;
 const SPAMMER = 'spammer@sender.test';
@@ -55,11 +55,16 @@ const RUN = `${Date.now()}-${randomBytes(3).toString('hex')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type FrontEnd = 'deliver' | 'lmtp';
-const FRONT_ENDS: { fe: FrontEnd; honey: string; other: string; overQuota: 'bounce' | 'defer' }[] = [
-  { fe: 'deliver', honey: 'mdahpd', other: 'mdahpod', overQuota: 'bounce' },
-  { fe: 'lmtp', honey: 'mdahpl', other: 'mdahpol', overQuota: 'defer' },
+/**
+ * Per front end: the honeypot, the other user whose speed is measured, and a healthy mailbox that
+ * takes the baseline's share of spam, so that baseline and incident carry the same SMTP load and
+ * differ only by the stuck, full mailbox.
+ */
+const FRONT_ENDS: { fe: FrontEnd; honey: string; other: string; healthy: string; overQuota: 'bounce' | 'defer' }[] = [
+  { fe: 'deliver', honey: 'mdahpd', other: 'mdahpod', healthy: 'mdahphd', overQuota: 'bounce' },
+  { fe: 'lmtp', honey: 'mdahpl', other: 'mdahpol', healthy: 'mdahphl', overQuota: 'defer' },
 ];
-const ALL_USERS = FRONT_ENDS.flatMap((f) => [f.honey, f.other]);
+const ALL_USERS = FRONT_ENDS.flatMap((f) => [f.honey, f.other, f.healthy]);
 
 /** ~1 KB of spam, so the 12K quota fills within the burst. */
 const spam = (tok: string) =>
@@ -142,7 +147,7 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
     '[quota]', `storage = "${QUOTA}"`, `over_quota = "${overQuota}"`,
     ...extra,
     // Only the honeypots have the small quota: the other users' mail must not be what fills up.
-    ...FRONT_ENDS.flatMap((f) => [`[users.${f.other}]`, 'quota = { storage = "100M" }']),
+    ...FRONT_ENDS.flatMap((f) => [f.other, f.healthy]).flatMap((u) => [`[users.${u}]`, 'quota = { storage = "100M" }']),
   ].join('\n') + '\n';
 
   async function policyReloads(): Promise<number> {
@@ -225,7 +230,7 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
     const port = await freePort();
     policy = spawn(process.execPath, [MDA, 'policy', '--listen', `127.0.0.1:${port}`, '--config', policyConfig], { stdio: 'ignore' });
     await logged(policyLog, /listening on 127\.0\.0\.1:/);
-    const lmtpUsers = FRONT_ENDS.filter((f) => f.fe === 'lmtp').flatMap((f) => [f.honey, f.other]);
+    const lmtpUsers = FRONT_ENDS.filter((f) => f.fe === 'lmtp').flatMap((f) => [f.honey, f.other, f.healthy]);
     execFileSync('postconf', ['-c', stack.postfixConfig, '-e',
       `smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:${port}, default_action=DUNNO }`,
       `mailbox_transport_maps = inline:{ ${lmtpUsers.map((u) => `${u}=lmtp:unix:private/mda`).join(', ')} }`,
@@ -261,7 +266,7 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
     }
   });
 
-  for (const { fe, honey, other, overQuota } of FRONT_ENDS) {
+  for (const { fe, honey, other, healthy, overQuota } of FRONT_ENDS) {
     describe(`front end: mda ${fe} (over_quota = "${overQuota}")`, () => {
       let r: PhaseResult;
 
@@ -274,17 +279,22 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
           if (i > 300) throw new Error('mda policy did not reload');
           await sleep(50);
         }
-        for (const name of [honey, other]) {
+        for (const name of [honey, other, healthy]) {
           const u = users.get(name)!;
           fs.rmSync(maildir(name), { recursive: true, force: true });
           for (const sub of ['', 'tmp', 'new', 'cur']) fs.mkdirSync(path.join(maildir(name), sub), { mode: 0o700 });
           execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, maildir(name)]);
         }
 
-        // 1. Baseline: the other user's mail alone, no stuck mailbox (after a warm-up round, so that
-        // Postfix's and mda's first starts do not count against the baseline).
+        // 1. Baseline: the other user's mail with the same spam going to a healthy mailbox: no stuck
+        // mailbox (after a warm-up round, so that Postfix's and mda's first starts do not count).
         const warm = await otherRate(other, [], `${fe}-warm`);
-        const baseline = await otherRate(other, [], `${fe}-base`);
+        const healthyTo = `${healthy}@${stack.domain}`;
+        const baseSpam = Array.from({ length: BURST }, (_, i) => ({ tok: `${fe}-base-spam-${RUN}-${i}`, to: healthyTo, from: SPAMMER, data: spam(`${fe}-base-spam-${RUN}-${i}`) }));
+        const baseline = await otherRate(other, baseSpam, `${fe}-base`);
+        const healthyIds = baseline.sent.filter((s) => s.to === healthyTo).flatMap((s) => (s.queueId ? [s.queueId] : []));
+        await waitForNewStatus(healthyIds, new Map(), 60_000); // done before the incident starts
+        expect(healthyIds.flatMap((q) => deliveryStatuses(stack, q)).filter((st) => st.status === 'sent')).toHaveLength(BURST);
 
         // 2. The incident. A batch job walks the two mailboxes taking each one's locks in its own
         // order (maildirsize.lock before the commit lock: the reverse of mda's); another process
@@ -330,7 +340,7 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
         r = {
           baselinePerS: baseline.perS,
           incidentPerS: during.perS,
-          other: [...warm.sent, ...baseline.sent, ...during.sent.filter((s) => s.to !== to)],
+          other: [...warm.sent, ...baseline.sent.filter((s) => s.to !== healthyTo), ...during.sent.filter((s) => s.to !== to)],
           honey: honeySent,
           statuses: new Map(queued.map((q) => [q, deliveryStatuses(stack, q)])),
           hungExit: `${hungEnd.code ?? hungEnd.signal}`,
