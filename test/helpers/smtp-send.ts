@@ -18,6 +18,8 @@ export interface SmtpSendOptions {
   helo?: string;
   /** For the whole dialogue. */
   timeoutMs?: number;
+  /** Declare the message size in MAIL FROM (RFC 1870 `SIZE=`), as ESMTP senders do; smtpd passes it to policy services. */
+  declareSize?: boolean;
 }
 
 export interface SmtpSendResult {
@@ -127,7 +129,8 @@ export async function smtpSend(opts: SmtpSendOptions): Promise<SmtpSendResult> {
     await expect('banner', /^220/);
     send(`EHLO ${opts.helo ?? 'client.example.org'}`);
     await expect('EHLO', /^250/);
-    send(`MAIL FROM:<${opts.from}>`);
+    const payload = toSmtpData(opts.data);
+    send(`MAIL FROM:<${opts.from}>${opts.declareSize ? ` SIZE=${payload.length}` : ''}`);
     await expect('MAIL FROM', /^250/);
     for (const r of rcpts) {
       send(`RCPT TO:<${r}>`);
@@ -135,7 +138,6 @@ export async function smtpSend(opts: SmtpSendOptions): Promise<SmtpSendResult> {
     }
     send('DATA');
     await expect('DATA', /^354/);
-    const payload = toSmtpData(opts.data);
     transcript.push(`> (${payload.length} bytes of message data)`);
     socket.write(payload);
     const reply = await expect('end of DATA', /^250/);
