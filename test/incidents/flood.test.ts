@@ -359,7 +359,7 @@ describe.skipIf(skipReason !== null && !required)(`incident replay: flood (${BOU
       bounces: BOUNCES,
       refused_at_rcpt: refused('mx') + refused('front'),
       policy_cpu_ms_per_refused: (1000 * cpu.mx) / Math.max(byPolicy.mx, 1),
-      front_refused_by_map: of('unknown', 'front').filter((r) => r.refused).length,
+      front_refused_by_map: of('unknown', 'front').filter((r) => /relay recipient table$/.test(r.refused ?? '')).length,
       front_policy_requests_for_unknown: proxy!.recipients.filter((r) => r.startsWith(`${UNKNOWN}@`)).length,
       front_policy_cpu_ms_per_refused: (1000 * cpu.front) / Math.max(refused('front'), 1),
       bounces_generated: bouncesGenerated,
