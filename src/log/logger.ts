@@ -12,6 +12,8 @@ import { SEVERITY, syslogFrame, withSeverityToken } from './format.js';
 import { openDatagramSender, type DatagramSender } from './syslog-socket.js';
 
 const MAX_LINES = 20;
+/** Lines waiting for a slow log file at most (a server's; see inOrder). */
+const MAX_QUEUED = 10_000;
 const SYSLOG_SOCKET = '/dev/log';
 
 export interface Logger {
@@ -58,6 +60,34 @@ export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG
     if (!ok) dropped++;
     if (--pending === 0) idle?.();
   };
+  /**
+   * inOrder writes lines to fd in the order they were logged: one write(2) in flight at a time,
+   * with the lines that arrive meanwhile joined into the next one. Concurrent fs.write calls are
+   * separate thread-pool jobs that may finish in any order, which scrambled lines of one
+   * delivery. At most MAX_QUEUED lines wait (a stalled log disk must not grow memory): the rest
+   * are dropped and counted.
+   */
+  const inOrder = (fd: number) => {
+    let queued: string[] = [];
+    let writing = false;
+    const next = (): void => {
+      if (writing || queued.length === 0) return;
+      const batch = queued;
+      queued = [];
+      writing = true;
+      write(fd, batch.join(''), (err) => {
+        writing = false;
+        for (let i = 0; i < batch.length; i++) ended(!err);
+        next();
+      });
+    };
+    return (line: string): void => {
+      if (queued.length >= MAX_QUEUED) return void dropped++;
+      started();
+      queued.push(line);
+      next();
+    };
+  };
   let sink: Sink;
   switch (target.kind) {
     case 'none':
@@ -65,12 +95,10 @@ export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG
       break;
     case 'stderr':
       // Held until flush(): in deliver mode the DSN line must be the first output.
-      sink = options.stderrNow
-        ? (_s, msg) => {
-            started();
-            write(2, `${tag}: ${msg}\n`, (err) => ended(!err));
-          }
-        : (_s, msg) => void held.push(`${tag}: ${msg}\n`);
+      if (options.stderrNow) {
+        const toStderr = inOrder(2);
+        sink = (_s, msg) => toStderr(`${tag}: ${msg}\n`);
+      } else sink = (_s, msg) => void held.push(`${tag}: ${msg}\n`);
       break;
     case 'file': {
       // Opened now, before privileges are dropped, so a root-owned log works; never through a
@@ -92,10 +120,10 @@ export function createLogger(target: LogTarget, tag = 'mda', syslogPath = SYSLOG
         }
         fd = -1; // refused like an unwritable log
       }
+      const toFile = fd >= 0 ? inOrder(fd) : undefined;
       sink = (_s, msg) => {
-        if (fd < 0) return void dropped++;
-        started();
-        write(fd, `${new Date().toISOString()} ${tag}[${process.pid}]: ${msg}\n`, (err) => ended(!err));
+        if (!toFile) return void dropped++;
+        toFile(`${new Date().toISOString()} ${tag}[${process.pid}]: ${msg}\n`);
       };
       break;
     }

@@ -86,7 +86,9 @@ describe('a Maildir too big to count in one delivery (issue 9 finding 5)', () =>
       if (r.code === 0) expect(r.output).toBe('');
       else {
         expect(r.code).toBe(75);
-        expect(r.output).toMatch(/^4\.2\.2 /);
+        // 4.2.2 from the quota, or 4.4.7 when a loaded machine ran the 1 s deadline out first:
+        // a deferral either way, which is what this asserts (never a bounce on untrusted sums).
+        expect(r.output).toMatch(/^4\.(2\.2|4\.7) /);
       }
     }
     const after = await deliver(cfg); // a complete, fresh count: now the bounce is the truth
