@@ -224,9 +224,10 @@ describe.skipIf(skipReason !== null && !required)(`incident replay: ClamAV accep
   it.each(FRONTS)('%s: log lines stay bounded: a few scanner lines, not one per failure, and the full log disk stops nothing', (f) => {
     const s = scannerLines(f);
     expect(s.length).toBeGreaterThan(0); // the failure was reported...
-    // ...but not once per failed delivery (3 × N of them). Not exactly one: deliveries in flight when
-    // the first failures land each read the breaker before any wrote it, so each may log once.
-    expect(s.length).toBeLessThanOrEqual(8);
+    // ...but not once per failed delivery (3 × N of them): once a minute, and not exactly once only
+    // because two `mda deliver` processes (Postfix runs two per recipient) may update the breaker
+    // file at the same moment (a slow run may also span a second minute).
+    expect(s.length).toBeLessThanOrEqual(4);
     expect(lines(f)).toBeLessThan(results.filter((r) => r.front === f).length * 2);
     // After the disk filled, at most what fitted in the last tmpfs page got written.
     expect(logBytesAt[f]!.end! - logBytesAt[f]!.full!).toBeLessThanOrEqual(4096);

@@ -2,7 +2,7 @@
  * ParentBreakers (src/session/parent-breakers.ts): a per-uid worker's view of its server's
  * scanner breakers over IPC. A read is answered by the parent; without an answer it ends
  * closed (the mail is scanned) when the job's deadline aborts, when the channel is gone, or
- * when the parent goes away; writes are sent and never throw.
+ * when the parent goes away; writes are sent and never throw; updates of a key are serialised.
  */
 import { describe, expect, it } from 'vitest';
 import { ParentBreakers } from '../../src/session/parent-breakers.js';
@@ -65,6 +65,23 @@ describe('ParentBreakers', () => {
     const store = pb.storeFor(1, new AbortController().signal);
     expect(await store.read('k')).toEqual(CLOSED);
     await expect(store.write('k', OPEN)).resolves.toBeUndefined();
+  });
+
+  it('updates of one key run one after another: the second reads what the first wrote', async () => {
+    const { pb, sent } = setup();
+    const store = pb.storeFor(1, new AbortController().signal);
+    const add = (s: BreakerState) => ({ ...s, failures: s.failures + 1 });
+    const first = store.update('k', add);
+    const second = store.update('k', add);
+    await Promise.resolve();
+    expect(sent.map((m) => m.t)).toEqual(['breaker-read']); // the second waits for the first
+    pb.answer(1, CLOSED);
+    expect(await first).toEqual({ ...CLOSED, failures: 1 });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sent.map((m) => m.t)).toEqual(['breaker-read', 'breaker-write', 'breaker-read']);
+    pb.answer(2, { ...CLOSED, failures: 1 }); // the parent's store now holds the first write
+    expect(await second).toEqual({ ...CLOSED, failures: 2 });
+    expect(sent.at(-1)).toEqual({ t: 'breaker-write', id: 1, key: 'k', state: { ...CLOSED, failures: 2 } });
   });
 
   it('a write is sent with the job id', async () => {
