@@ -18,7 +18,7 @@ import { chmod as fsChmod, constants, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { close, fstat, lstat, mkdir, open, read, stat, write } from '../io/fs-async.js';
 import { breakerFileName, CLOSED, decodeBreaker, encodeBreaker, RECORD_BYTES, type BreakerState } from './breaker.js';
-import type { BreakerStore } from './breaker-store.js';
+import { updateByReadWrite, type BreakerStore } from './breaker-store.js';
 import { breakerDirName, ownStateTrusted, sharedDirTrusted } from './breaker-trust.js';
 
 const { O_RDONLY, O_RDWR, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = constants;
@@ -29,10 +29,13 @@ const SHARED_DIR_MODE = 0o1777;
 /** fileBreakerStore: the breakers of `uid` (the delivering process's euid) under stateDir. */
 export function fileBreakerStore(stateDir: string, uid: number): BreakerStore {
   const dir = join(stateDir, breakerDirName(uid));
-  return {
+  const store: BreakerStore = {
     read: (key) => readBreaker(stateDir, dir, uid, join(dir, breakerFileName(key))),
     write: (key, state) => writeBreaker(stateDir, dir, uid, join(dir, breakerFileName(key)), state),
+    // Across processes there is no atomic update without a lock, and a breaker is not worth one.
+    update: (key, change) => updateByReadWrite(store, key, change),
   };
+  return store;
 }
 
 async function readBreaker(stateDir: string, dir: string, uid: number, path: string): Promise<BreakerState> {

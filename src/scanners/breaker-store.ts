@@ -16,6 +16,21 @@ export interface BreakerStore {
   read(key: string): Promise<BreakerState>;
   /** Stores the endpoint's state; failures are ignored (the breaker is then off). */
   write(key: string, state: BreakerState): Promise<void>;
+  /**
+   * Applies `change` to the latest state and stores the result (nothing when it returns its
+   * argument): how a delivery records its result, so results of deliveries that scanned at
+   * the same time add up instead of overwriting each other. Atomic in memory; elsewhere a
+   * read and a write as close together as the store allows.
+   */
+  update(key: string, change: (latest: BreakerState) => BreakerState): Promise<BreakerState>;
+}
+
+/** updateByReadWrite: `update` for stores that can only read and write (a lost update costs one more scan attempt). */
+export async function updateByReadWrite(store: Pick<BreakerStore, 'read' | 'write'>, key: string, change: (latest: BreakerState) => BreakerState): Promise<BreakerState> {
+  const latest = await store.read(key);
+  const next = change(latest);
+  if (next !== latest) await store.write(key, next);
+  return next;
 }
 
 /**
@@ -43,5 +58,13 @@ export class MemoryBreakerStore implements BreakerStore {
   write(key: string, state: BreakerState): Promise<void> {
     this.states.set(key, { failures: state.failures, openUntilMs: state.openUntilMs, lastLogMs: state.lastLogMs });
     return Promise.resolve();
+  }
+
+  /** Read, change and write with no await in between: nothing else runs meanwhile. */
+  update(key: string, change: (latest: BreakerState) => BreakerState): Promise<BreakerState> {
+    const latest = this.peek(key);
+    const next = change(latest);
+    if (next !== latest) void this.write(key, next);
+    return Promise.resolve({ ...next });
   }
 }

@@ -72,16 +72,19 @@ async function scanOne(cfg: ScannerConfig, request: Omit<ScanRequest, 'signal' |
   if (results.size === 0 && verdict.skip !== 'too-large') for (const e of live) results.set(e, !isFailure(verdict));
 
   for (const [endpoint, ok] of results) {
-    const key = breakerKey(cfg.name, endpoint);
     const before = states.get(endpoint) ?? { failures: 0, openUntilMs: 0, lastLogMs: 0 };
-    let state = recordResult(before, ok, Date.now(), policy);
-    if (!ok && shouldLog(state, Date.now(), LOG_INTERVAL_MS)) {
-      ctx.logger.warn(`scanner ${cfg.name} ${endpoint}: ${verdict.skip ?? 'failed'}: ${verdict.detail}`);
-      state = { ...state, lastLogMs: Date.now() };
-    }
-    // A healthy endpoint with a clean record costs no write per delivery.
-    const changed = !ok || decisions.get(endpoint) === 'probe' || before.failures !== 0 || before.openUntilMs !== 0;
-    if (changed) await ctx.breakers.write(key, state);
+    // A healthy endpoint with a clean record costs no write (nor a second read) per delivery.
+    if (ok && decisions.get(endpoint) !== 'probe' && before.failures === 0 && before.openUntilMs === 0) continue;
+    // Recorded on the latest state: deliveries that scanned at the same time add up their
+    // failures, and only the first of them logs (a line per failure once filled a log disk).
+    let log = false;
+    await ctx.breakers.update(breakerKey(cfg.name, endpoint), (latest) => {
+      const now = Date.now();
+      const next = recordResult(latest, ok, now, policy);
+      log = !ok && shouldLog(next, now, LOG_INTERVAL_MS);
+      return log ? { ...next, lastLogMs: now } : next;
+    });
+    if (log) ctx.logger.warn(`scanner ${cfg.name} ${endpoint}: ${verdict.skip ?? 'failed'}: ${verdict.detail}`);
   }
   return verdict;
 }

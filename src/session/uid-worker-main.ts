@@ -20,6 +20,7 @@ import { deliverMessage, type MessageRecipient } from '../pipeline/deliver-messa
 import { resolveRecipient } from '../pipeline/recipient.js';
 import { runningAsRoot } from '../io/trusted-path.js';
 import { switchToAccount } from '../privileges/switch-user.js';
+import { ParentBreakers } from './parent-breakers.js';
 import { openSession, type Session } from './session.js';
 import type { FromWorker, ToWorker } from './uid-worker-protocol.js';
 
@@ -43,6 +44,7 @@ export function runUidWorker(): void {
   let config: Config | undefined;
   let names: NameSource | undefined;
   const maildirs = new MaildirMemo(); // this worker's own: it lives as long as the server
+  const breakers = new ParentBreakers(send); // the server's, when it keeps them (begin.breakers)
 
   const logger = (id: number): Logger => ({
     info: (msg) => send({ t: 'log', id, severity: 'info', msg }),
@@ -82,7 +84,7 @@ export function runUidWorker(): void {
       case 'begin': {
         if (!config || !names) return;
         const deadline = Deadline.start(m.deadlineMs, { graceMs: 5_000, onHardStop: (why) => logger(m.id).error(`job still running after its deadline: ${JSON.stringify(why)}`) });
-        const session = openSession({ config, deadline, logger: logger(m.id), names, startedAsRoot, maildirs });
+        const session = openSession({ config, deadline, logger: logger(m.id), names, startedAsRoot, maildirs, ...(m.breakers ? { breakers: breakers.storeFor(m.id, deadline.signal) } : {}) });
         const job: Job = { session, rcpts: m.rcpts, header: Buffer.from(m.header), chain: spoolFor(session, m.rcpts) };
         job.chain = job.chain.then((spool) => (job.spool = spool));
         jobs.set(m.id, job);
@@ -93,6 +95,9 @@ export function runUidWorker(): void {
         if (job) job.chain = job.chain.then(async (spool) => (await spool.write(Buffer.from(m.chunk)), spool));
         return;
       }
+      case 'breaker':
+        breakers.answer(m.req, m.state);
+        return;
       case 'abort':
         jobs.get(m.id)?.session.deadline.abort(temp('signal', m.why));
         return;
@@ -125,6 +130,7 @@ export function runUidWorker(): void {
   let parentGone = false;
   process.on('disconnect', () => {
     parentGone = true;
+    breakers.parentGone();
     if (jobs.size === 0) process.exit(0);
   });
 }

@@ -3,7 +3,8 @@
  * long-lived worker process per uid (uid-worker-main.ts), started on first use.
  * A job streams the spooled message to the worker in chunks, mirrors the
  * session's deadline and abort, relays the worker's log lines to the session's
- * logger, and returns one outcome per recipient. A worker that dies or cannot
+ * logger, answers its reads and writes of the session's scanner breakers (only keys of
+ * configured endpoints, open no longer than one cool-down), and returns one outcome per recipient. A worker that dies or cannot
  * switch user fails its jobs with a deferral, never a bounce.
  * Must not: deliver anything itself, or change this process's privileges.
  */
@@ -16,6 +17,9 @@ import type { Logger } from '../log/logger.js';
 import { OutcomeError, temp, type Outcome } from '../outcome/outcome.js';
 import type { MessageRecipient, RecipientResult, SpooledMessage, UidRunner } from '../pipeline/deliver-message.js';
 import type { Account } from '../privileges/accounts.js';
+import type { BreakerStore } from '../scanners/breaker-store.js';
+import { CLOSED, type BreakerState } from '../scanners/breaker.js';
+import { breakerKey, endpointsOf } from '../scanners/run-scanners.js';
 import type { Session } from './session.js';
 import { CHUNK_BYTES, type FromWorker, type ToWorker } from './uid-worker-protocol.js';
 
@@ -39,6 +43,7 @@ function afterDeadline(d: Deadline, ms: number): Promise<void> {
 
 interface Pending {
   logger: Logger;
+  breakers: BreakerStore | undefined;
   resolve: (results: RecipientResult[]) => void;
 }
 
@@ -48,12 +53,18 @@ class Worker {
   private nextId = 1;
   private dead: string | undefined;
 
-  constructor(private readonly child: ChildProcess, account: Account, config: Config) {
+  /** The breaker keys of the configured endpoints: a worker can name no others. */
+  private readonly breakerKeys: Set<string>;
+
+  constructor(private readonly child: ChildProcess, account: Account, private readonly config: Config) {
+    this.breakerKeys = new Set(config.scanners.flatMap((c) => endpointsOf(c).map((e) => breakerKey(c.name, e))));
     this.ready = new Promise((resolve, reject) => {
       child.on('message', (m: FromWorker) => {
         if (m.t === 'ready') resolve();
         else if (m.t === 'failed') reject(new Error(`worker for uid ${account.uid}: ${m.why}`));
         else if (m.t === 'log') this.pending.get(m.id)?.logger[m.severity](m.msg);
+        else if (m.t === 'breaker-read') void this.breakerRead(m.id, m.req, m.key);
+        else if (m.t === 'breaker-write') void this.breakerWrite(m.id, m.key, m.state);
         else if (m.t === 'done') {
           this.pending.get(m.id)?.resolve(m.results);
           this.pending.delete(m.id);
@@ -70,6 +81,21 @@ class Worker {
     this.post({ t: 'init', account, groups: undefined, config });
   }
 
+  private async breakerRead(id: number, req: number, key: string): Promise<void> {
+    const store = this.pending.get(id)?.breakers;
+    const state = store && this.breakerKeys.has(key) ? await store.read(key) : { ...CLOSED };
+    await this.post({ t: 'breaker', req, state }).catch(() => undefined);
+  }
+
+  /** A worker runs as a user: what it writes is clamped to what run-scanners.ts itself would write. */
+  private async breakerWrite(id: number, key: string, s: BreakerState): Promise<void> {
+    const store = this.pending.get(id)?.breakers;
+    if (!store || !this.breakerKeys.has(key)) return;
+    const num = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0);
+    const now = Date.now();
+    await store.write(key, { failures: num(s.failures), openUntilMs: Math.min(num(s.openUntilMs), now + this.config.scanning.breakerCooldownMs), lastLogMs: Math.min(num(s.lastLogMs), now) });
+  }
+
   get alive(): boolean {
     return this.dead === undefined;
   }
@@ -84,12 +110,12 @@ class Worker {
   async run(s: Session, msg: SpooledMessage, rcpts: MessageRecipient[]): Promise<RecipientResult[]> {
     await s.deadline.race(this.ready);
     const id = this.nextId++;
-    const done = new Promise<RecipientResult[]>((resolve) => this.pending.set(id, { logger: s.logger, resolve }));
+    const done = new Promise<RecipientResult[]>((resolve) => this.pending.set(id, { logger: s.logger, breakers: s.breakers, resolve }));
     const onAbort = () => void this.post({ t: 'abort', id, why: 'the session was aborted' }).catch(() => undefined);
     s.deadline.signal.addEventListener('abort', onAbort, { once: true });
     try {
       // The worker resolves each recipient as its own uid: a resolution made as root would ask it to switch.
-      await this.post({ t: 'begin', id, deadlineMs: s.deadline.remaining(), header: msg.header, rcpts: rcpts.map(({ resolved: _, ...r }) => r) });
+      await this.post({ t: 'begin', id, deadlineMs: s.deadline.remaining(), header: msg.header, rcpts: rcpts.map(({ resolved: _, ...r }) => r), breakers: s.breakers !== undefined });
       await withFd(await open(msg.spool.path, C.O_RDONLY | C.O_NOFOLLOW), async (fd) => {
         const buf = Buffer.allocUnsafe(CHUNK_BYTES);
         for (let pos = 0; ; ) {

@@ -25,6 +25,8 @@ export interface LmtpServerOptions {
   env?: NodeJS.ProcessEnv;
   /** The CLI to run (default: this checkout's bin/mda), e.g. a copy made by realstack's installApp. */
   mda?: string;
+  /** More CLI arguments after --config, e.g. ['--metrics', '127.0.0.1:9100']. */
+  extraArgs?: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,7 +47,7 @@ function answers(listen: string): Promise<boolean> {
 }
 
 export async function startLmtpServer(o: LmtpServerOptions): Promise<LmtpServer> {
-  const mda = [o.mda ?? MDA, 'lmtp', '--listen', o.listen, '--config', o.config];
+  const mda = [o.mda ?? MDA, 'lmtp', '--listen', o.listen, '--config', o.config, ...(o.extraArgs ?? [])];
   // `hostname NAME` inside the namespace changes only this server's view (os.hostname()).
   const [cmd, args] = o.hostName
     ? ['unshare', ['--uts', 'sh', '-c', 'hostname "$0" && exec "$@"', o.hostName, process.execPath, ...mda]]
