@@ -57,6 +57,8 @@ export class Spool {
   private fd: number | undefined;
   /** False for a borrowed spool: its file is another spool's, which discards it. */
   private owned = true;
+  /** The close that seal() started, if any: discard() waits for it. */
+  private closing: Promise<void> | undefined;
 
   private constructor(
     /** The Maildir whose tmp/ holds the file. */
@@ -118,16 +120,21 @@ export class Spool {
     this.size += buf.length;
   }
 
-  /** seal makes the bytes durable (fsync) and closes the file; idempotent. Links are made only after it. */
+  /** seal makes the bytes durable (fsync) and starts closing the file; idempotent. Links are made only after it. */
   async seal(): Promise<void> {
     const fd = this.fd;
     if (fd === undefined) return;
     this.fd = undefined;
     try {
       await fsync(fd);
-    } finally {
-      await close(fd);
+    } catch (err) {
+      await close(fd).catch(() => undefined);
+      throw err;
     }
+    // Durable now: the close need not hold up the links (one thread-pool round trip fewer per
+    // message, issue 11's latency); discard() waits for it. After a good fsync a failed close
+    // loses nothing (on NFS, too, fsync is what flushes and reports write errors).
+    this.closing = close(fd).catch(() => undefined);
   }
 
   /** discard closes and removes the tmp file; stored copies are other names and stay. Never throws. */
@@ -135,6 +142,7 @@ export class Spool {
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) await close(fd).catch(() => undefined);
+    await this.closing;
     if (!this.owned) return;
     // A failed unlink only leaves a tmp/ file that readers delete after 36 hours (maildir(5)).
     await unlink(this.path).catch(() => undefined);
