@@ -15,11 +15,11 @@
 // from this checkout (not under a 0700 /root). Starts nothing it does not stop.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lookupUser, makeTempRoot, which } from './lib/fixtures.mjs';
+import { freePort, lookupUser, makeTempRoot, which } from './lib/fixtures.mjs';
 import { table } from './lib/measure.mjs';
 import { sleep } from './lib/server-process.mjs';
 import { startSlowSpamd } from './lib/slow-spamd.mjs';
@@ -44,16 +44,6 @@ const tty = process.stderr.isTTY;
 const progress = (s) => tty && process.stderr.write(`\r\x1b[K  ${s}`);
 const clearProgress = () => tty && process.stderr.write('\r\x1b[K');
 const count = (d) => (existsSync(d) ? readdirSync(d).length : 0);
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-    srv.once('error', rej);
-  });
-}
 
 /** One message over one SMTP connection (no pipelining); rejects on any non-2xx/3xx reply. */
 function smtpOnce(port, from, to, body) {

@@ -14,13 +14,12 @@
 // delivery is killed, like Postfix's command_time_limit; default 1000), FLOOD_SEED.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeCorpus } from './lib/flood-corpus.mjs';
 import { fmt, table } from './lib/measure.mjs';
-import { makeMaildir, makeTempRoot, postfixEnv, which } from './lib/fixtures.mjs';
+import { freePort, makeMaildir, makeTempRoot, postfixEnv, which } from './lib/fixtures.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const NODE = process.execPath;
@@ -39,18 +38,6 @@ export const description = `backscatter flood: ${MESSAGES} messages, ${PARALLEL}
 const tty = process.stderr.isTTY;
 const progress = (s) => tty && process.stderr.write(`\r\x1b[K  ${s}`);
 const clearProgress = () => tty && process.stderr.write('\r\x1b[K');
-
-/** A free TCP port on loopback (the kernel's choice; up.sh refuses it if someone grabs it meanwhile). */
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 const HZ = 100; // USER_HZ: the unit of /proc times on Linux
 /** Fields after the command name of /proc/PID/stat (index 0 = state, 1 = ppid, 11 = utime, 12 = stime, 13 = cutime, 14 = cstime). */

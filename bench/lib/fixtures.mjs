@@ -1,6 +1,7 @@
 // bench/lib/fixtures.mjs: owns the on-disk fixtures benchmarks share: a temp
 // root (removed on exit unless BENCH_KEEP=1), the ~2 KB test message, Maildirs
-// and counting what landed in them, finding tools, and a Postfix-like env.
+// and counting what landed in them, finding tools, and a Postfix-like env, a free loopback port.
+import { createServer } from 'node:net';
 import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -98,4 +99,16 @@ export function lookupUser(name) {
 /** postfixEnv: the small environment Postfix's pipe(8) gives a command, not npm's. */
 export function postfixEnv(home, extra = {}) {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C', ...extra };
+}
+
+/** freePort: a free TCP port on loopback (the kernel's choice; whoever binds it later may find it taken). */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
 }

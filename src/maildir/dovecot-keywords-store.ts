@@ -74,13 +74,11 @@ export async function keywordLetters(i: KeywordsInput): Promise<string> {
   const dropped = (names: readonly string[], why: string) => {
     if (names.length) i.logger.info(`keywords not stored for ${i.mailbox} (${why}): ${names.join(' ')}`);
   };
-  let first: Read;
-  try {
-    first = await readTable(path);
-  } catch (err) {
-    i.logger.warn(`keywords not stored for ${i.mailbox}: ${(err as Error).message}`);
-    return '';
-  }
+  // An unreadable file costs the keywords (logged), never the message.
+  const read = (): Promise<Read | undefined> =>
+    readTable(path).catch((err: unknown) => void i.logger.warn(`keywords not stored for ${i.mailbox}: ${(err as Error).message}`));
+  const first = await read();
+  if (!first) return '';
   // Would anything be added? Decided on a copy, so the answer without a write stays read-only.
   if (i.readOnly || !assignLetters(copy(first.table), i.keywords).added.length) {
     const r = assignLetters(first.table, i.keywords, true);
@@ -89,13 +87,8 @@ export async function keywordLetters(i: KeywordsInput): Promise<string> {
   }
   return withLocks([dovecotUidlistLock(i.folderPath)], i.lockOptions, async () => {
     // Dovecot may have added keywords since the first read: decide on what is there now.
-    let now: Read;
-    try {
-      now = await readTable(path);
-    } catch (err) {
-      i.logger.warn(`keywords not stored for ${i.mailbox}: ${(err as Error).message}`);
-      return '';
-    }
+    const now = await read();
+    if (!now) return '';
     const r = assignLetters(now.table, i.keywords);
     if (r.added.length) {
       const mode = now.st ? now.st.mode & 0o666 : 0o600;

@@ -90,6 +90,17 @@ export const ADDRESS_PART_TAGS: Readonly<Record<string, TagSpec>> = {
 const MATCHING = { ...COMPARATOR_TAG, ...MATCH_TYPE_TAGS };
 const FLAGS_TAG: Readonly<Record<string, TagSpec>> = { flags: { arg: 'string-list', capability: 'imap4flags' } }; // RFC 5232 §5
 
+/** The modifiers of `set` (RFC 5229 §4; modifiers of equal precedence conflict), shared by extracttext (RFC 5703 §7). */
+const SET_MODIFIER_TAGS: Readonly<Record<string, TagSpec>> = {
+  lower: { group: 'case modifier (:lower/:upper)' },
+  upper: { group: 'case modifier (:lower/:upper)' },
+  lowerfirst: { group: 'first-letter modifier (:lowerfirst/:upperfirst)' },
+  upperfirst: { group: 'first-letter modifier (:lowerfirst/:upperfirst)' },
+  quotewildcard: { group: 'quoting modifier (:quotewildcard/:quoteregex)' },
+  quoteregex: { group: 'quoting modifier (:quotewildcard/:quoteregex)', capability: 'regex' },
+  length: {},
+};
+
 const str = (name: string): PositionalSpec => ({ name, type: 'string' });
 const list = (name: string): PositionalSpec => ({ name, type: 'string-list' });
 
@@ -120,16 +131,7 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
   }),
   set: command({
     capability: ['variables'], // RFC 5229 §4: modifiers of equal precedence conflict
-    tags: {
-      lower: { group: 'case modifier (:lower/:upper)' },
-      upper: { group: 'case modifier (:lower/:upper)' },
-      lowerfirst: { group: 'first-letter modifier (:lowerfirst/:upperfirst)' },
-      upperfirst: { group: 'first-letter modifier (:lowerfirst/:upperfirst)' },
-      quotewildcard: { group: 'quoting modifier (:quotewildcard/:quoteregex)' },
-      quoteregex: { group: 'quoting modifier (:quotewildcard/:quoteregex)', capability: 'regex' },
-      length: {},
-      encodeurl: { capability: 'enotify' }, // RFC 5435 §6
-    },
+    tags: { ...SET_MODIFIER_TAGS, encodeurl: { capability: 'enotify' } }, // encodeurl: RFC 5435 §6
     positional: [str('name'), str('value')],
   }),
   setflag: flagCommand, // RFC 5232 §3
@@ -159,16 +161,7 @@ export const COMMANDS: Readonly<Record<string, NodeSpec>> = {
   break: command({ capability: ['foreverypart'], tags: { name: { arg: 'string' } } }), // §3.2
   extracttext: command({
     capability: ['extracttext'], // §7: the modifiers of set (RFC 5229 §4), :first
-    tags: {
-      lower: { group: 'case modifier (:lower/:upper)' },
-      upper: { group: 'case modifier (:lower/:upper)' },
-      lowerfirst: { group: 'first-letter modifier (:lowerfirst/:upperfirst)' },
-      upperfirst: { group: 'first-letter modifier (:lowerfirst/:upperfirst)' },
-      quotewildcard: { group: 'quoting modifier (:quotewildcard/:quoteregex)' },
-      quoteregex: { group: 'quoting modifier (:quotewildcard/:quoteregex)', capability: 'regex' },
-      length: {},
-      first: { arg: 'number' },
-    },
+    tags: { ...SET_MODIFIER_TAGS, first: { arg: 'number' } },
     positional: [str('varname')],
   }),
   // ihave (RFC 5463 §5)
