@@ -214,6 +214,11 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
       expect(r.code, r.all).toBe(0);
       expect(r.out.trim()).toBe(file);
     }
+    // and `man mda` itself renders the page an admin reads
+    const shown = run('man', ['mda'], { env: { PATH: '/usr/bin:/bin', MANPATH: '', MANPAGER: 'cat', PAGER: 'cat', MANWIDTH: '80' } });
+    expect(shown.code, shown.all).toBe(0);
+    expect(shown.out).toMatch(/^NAME\n\s+mda\s+-\s+mail/m);
+    expect(shown.out).toContain('mda deliver');
   });
 
   it('passes the real-Postfix e2e test with /usr/bin/mda as mailbox_command', async () => {
