@@ -95,8 +95,11 @@ try {
   put('DEBIAN/postrm', [
     '#!/bin/sh', 'set -e',
     'if [ "$1" = purge ]; then',
-    '  # the config and its compiled caches (.NAME.compiled.json, written by mda config check)',
-    '  rm -rf /etc/mda',
+    // dpkg purges the conffile itself; what mda wrote beside it is the compiled caches
+    // (.NAME.compiled.json, from `mda config check`). Anything else there is the admin's (global
+    // Sieve scripts, a second config): kept, and /etc/mda with it, as dpkg keeps unknown files.
+    '  rm -f /etc/mda/.*.compiled.json',
+    '  rmdir /etc/mda 2>/dev/null || true',
     `  rm -rf ${STATE_DIR}`,
     `  for u in ${UNITS.join(' ')}; do rm -f /etc/systemd/system/*.wants/$u; done`,
     'fi',

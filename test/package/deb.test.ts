@@ -10,7 +10,7 @@
  * Installs into the real system, so: root only, one test file, and afterAll
  * purges whatever a failed run installed (a leftover from a killed run is
  * purged before starting). It refuses to run over an /etc/mda that is not the
- * package's, since purge removes /etc/mda. Other test files never read
+ * package's, since its conffile would land among an admin's files. Other test files never read
  * /etc/mda (they pass --config or MDA_CONFIG), so the install window does not
  * change them. Skipped when not root or without dpkg-deb/apt-get, except in CI
  * (CI=true) or with MDA_E2E_REQUIRED=1, where that fails.
@@ -43,6 +43,13 @@ function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.P
 /** dpkg's state of the mda package: installed, config-files, not-installed... ('' = unknown to dpkg). */
 const mdaState = () => run('dpkg-query', ['-W', '-f=${db:Status-Status}', 'mda']).out.trim();
 const purge = () => run('dpkg', ['--purge', 'mda'], { env: APT_ENV });
+/** An admin's own file in /etc/mda, which purge must leave (and this test then removes). */
+const ADMIN_FILE = '/etc/mda/mda-deb-test-global.sieve';
+/** Removes the admin file this test planted, and /etc/mda if nothing else is in it. */
+function removePlanted(): void {
+  fs.rmSync(ADMIN_FILE, { force: true });
+  if (fs.existsSync('/etc/mda') && fs.readdirSync('/etc/mda').length === 0) fs.rmdirSync('/etc/mda');
+}
 
 describe.skipIf(skipReason !== null && !required)('the Debian package (npm run package)', () => {
   let out = '';
@@ -58,8 +65,10 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
       console.warn(`[deb] the mda package is ${state} (left by an earlier run?): purging it first`);
       const r = purge();
       if (r.code !== 0) throw new Error(`dpkg --purge mda failed:\n${r.all}`);
-    } else if (fs.existsSync('/etc/mda')) {
-      throw new Error('/etc/mda exists and is not the mda package\'s: purging the package would remove it; not running');
+    }
+    removePlanted();
+    if (fs.existsSync('/etc/mda')) {
+      throw new Error('/etc/mda exists and is not the mda package\'s: the test would install its conffile among an admin\'s files; not running');
     }
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'mda-deb-out-'));
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mda-deb-run-'));
@@ -72,6 +81,7 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
       const r = purge();
       if (r.code !== 0) console.error(`[deb] dpkg --purge mda failed:\n${r.all}`);
     }
+    removePlanted();
     if (out) fs.rmSync(out, { recursive: true, force: true });
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   });
@@ -143,7 +153,9 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
     expect(units).toMatch(/^ExecStart=\/usr\/bin\/mda policy /m);
     // disabled by default: no maintainer script enables or starts a unit
     const scripts = run('sh', ['-c', 'd=$(mktemp -d) && dpkg-deb -e "$1" "$d" && cat "$d"/*inst "$d"/*rm; rm -rf "$d"', 'sh', deb]).out;
-    expect(scripts).toContain('rm -rf /etc/mda');
+    // purge removes what mda wrote under /etc/mda, never the whole directory (an admin's files stay)
+    expect(scripts).not.toContain('rm -rf /etc/mda');
+    expect(scripts).toContain('.compiled.json');
     expect(scripts).not.toMatch(/systemctl[^\n]*\b(enable|start)\b|deb-systemd-helper enable/);
   });
 
@@ -188,6 +200,8 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
     expect(c.code, c.all).toBe(0);
     expect(c.out).toMatch(/^OK: \/etc\/mda\/mda\.toml/);
     expect(fs.existsSync('/etc/mda/.mda.toml.compiled.json')).toBe(true);
+    // an admin's own file beside the conffile (a global Sieve script): purge must keep it
+    fs.writeFileSync(ADMIN_FILE, 'keep;\n');
   });
 
   it('installs the man pages where man finds them', () => {
@@ -200,6 +214,11 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
       expect(r.code, r.all).toBe(0);
       expect(r.out.trim()).toBe(file);
     }
+    // and `man mda` itself renders the page an admin reads
+    const shown = run('man', ['mda'], { env: { PATH: '/usr/bin:/bin', MANPATH: '', MANPAGER: 'cat', PAGER: 'cat', MANWIDTH: '80' } });
+    expect(shown.code, shown.all).toBe(0);
+    expect(shown.out).toMatch(/^NAME\n\s+mda\s+-\s+mail/m);
+    expect(shown.out).toContain('mda deliver');
   });
 
   it('passes the real-Postfix e2e test with /usr/bin/mda as mailbox_command', async () => {
@@ -223,7 +242,7 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
     expect(r.numPendingTests).toBe(0);
   }, 150_000);
 
-  it('purges cleanly: no file of the package is left, nor /etc/mda, its compiled cache or the state dir', () => {
+  it('purges cleanly: no file of the package is left, nor its compiled cache or the state dir; an admin\'s own file in /etc/mda stays', () => {
     const r = run('apt-get', ['purge', ...APT, 'mda'], { env: APT_ENV });
     expect(r.code, r.all).toBe(0);
     expect(['', 'not-installed']).toContain(mdaState());
@@ -232,8 +251,12 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
       .map(([p]) => p)
       .filter((p) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined);
     expect(left).toEqual([]);
-    for (const dir of ['/usr/lib/mda', '/usr/share/doc/mda', '/etc/mda', '/var/tmp/mda']) {
+    for (const dir of ['/usr/lib/mda', '/usr/share/doc/mda', '/var/tmp/mda', '/etc/mda/mda.toml', '/etc/mda/.mda.toml.compiled.json']) {
       expect(fs.existsSync(dir), dir).toBe(false);
     }
+    // dpkg's rule for a conffile directory holding files it does not know: they, and it, stay
+    expect(fs.readFileSync(ADMIN_FILE, 'utf8')).toBe('keep;\n');
+    expect(fs.readdirSync('/etc/mda')).toEqual([path.basename(ADMIN_FILE)]);
+    removePlanted();
   }, 120_000);
 });
