@@ -55,7 +55,7 @@ async function tryLock(req: LockRequest, opts: LockOptions): Promise<LockContent
   // Dovecot's own lock files follow Dovecot's format and stale rule, not mda's.
   if (DOVECOT_DOTLOCKS.has(req.kind)) return tryDovecotLock(req.path, (ms) => opts.deadline.sleep(ms));
   // A kernel lock has no file and no token: an empty content marks it held.
-  if (req.kind === 'mbox-fcntl' || req.kind === 'mbox-flock') return tryKernelLock(req.kind, kernelFd(req)) ? Buffer.alloc(0) : undefined;
+  if (req.kind === 'mbox-fcntl' || req.kind === 'mbox-flock') return (await tryKernelLock(req.kind, kernelFd(req))) ? Buffer.alloc(0) : undefined;
   if (req.kind === 'mbox-dotlock' && req.helper) return (await tryHelperDotlock(req.helper, req.path)) ? helperContent() : undefined;
   const { staleMs } = opts;
   const { path } = req;
