@@ -18,7 +18,7 @@ import { basename, dirname, join } from 'node:path';
 import { close, link, lstat, open, read, unlink, withFd, writeAll } from '../io/fs-async.js';
 import { OutcomeError, temp } from '../outcome/outcome.js';
 import { breakIfStale, type LockContent } from './lock-file.js';
-import { mboxDotlockStale } from './mbox-dotlock-rule.js';
+import { DEAD_PID_MIN_AGE_MS, mboxDotlockStale } from './mbox-dotlock-rule.js';
 
 /** node:child_process, loaded only when dotlockfile is needed: acquire.ts is on every Maildir delivery's path. */
 const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
@@ -33,9 +33,9 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** holderGone: the rule's answer for a lock file's token (age is checked by breakIfStale). */
-const holderGone = (staleMs: number) => (token: Buffer | undefined): boolean =>
-  mboxDotlockStale({ ageMs: staleMs, staleMs, content: token?.toString('latin1'), myHost: hostname(), pidAlive });
+/** holderGone: the rule's answer for a lock file of this age and token. */
+const holderGone = (staleMs: number) => (token: Buffer | undefined, ageMs: number): boolean =>
+  mboxDotlockStale({ ageMs, staleMs, content: token?.toString('latin1'), myHost: hostname(), pidAlive });
 
 /** tempName: unique beside the lock (liblockfile's `.lk<pid><time><host>` idea), never a name another program uses. */
 const tempName = (lockPath: string): string =>
@@ -66,7 +66,8 @@ async function linkLock(path: string, content: LockContent): Promise<boolean> {
 /** tryMboxDotlock: one attempt at FILE.lock ourselves; a stale lock is broken (and taken on the next attempt). */
 export async function tryMboxDotlock(path: string, content: LockContent, staleMs: number): Promise<boolean> {
   if (await linkLock(path, content)) return true;
-  await breakIfStale(path, staleMs, holderGone(staleMs));
+  // breakIfStale's own age floor is the rule's shortest (a dead pid's); the rule decides the rest.
+  await breakIfStale(path, DEAD_PID_MIN_AGE_MS, holderGone(staleMs));
   return false;
 }
 
