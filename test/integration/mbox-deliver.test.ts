@@ -396,6 +396,40 @@ describe.skipIf(skip !== null)('mbox delivery (root, test account)', () => {
     }, 60_000);
   });
 
+  describe('Sieve with an mbox inbox', () => {
+    const script = (text: string) => {
+      const d = join(home, '.mda');
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+      chownSync(d, uid, gid);
+      userFile(join(d, 'filter.sieve'), text);
+    };
+    afterEach(() => spawnSync('rm', ['-rf', join(home, '.mda'), join(home, 'mail'), join(home, 'Maildir')]));
+
+    it('fileinto goes to an mbox file under mbox_folders, keep to the inbox mbox', async () => {
+      config(`[delivery]\nmbox_folders = "~/mail"`);
+      script('require "fileinto";\nfileinto "Lists.Debian";\nkeep;\n');
+      const r = await deliver(msg('sieve'));
+      expect(r.code, r.output).toBe(0);
+      const folder = join(home, 'mail', 'Lists', 'Debian');
+      expect(readFileSync(folder, 'latin1')).toMatch(/^From alice@sender\.test {2}.*\nSubject: sieve\n\nbody\n\n$/s);
+      expect(readFileSync(mbox, 'latin1')).toMatch(/Subject: sieve\n\nbody\n\n$/);
+      expect(statSync(folder).uid).toBe(uid);
+      expect(existsSync(join(home, 'Maildir'))).toBe(false);
+    });
+
+    it('with a Maildir of the user\'s own (--maildir), fileinto goes to its Maildir++ folder and the inbox stays the mbox', async () => {
+      config(`[delivery]\nmbox_folders = "~/mail"`);
+      script('require "fileinto";\nfileinto "Lists";\n');
+      userFile(mbox, '');
+      const r = await deliver(msg('to maildir'), ['--maildir', join(home, 'Maildir')]);
+      expect(r.code, r.output).toBe(0);
+      const news = spawnSync('ls', [join(home, 'Maildir', '.Lists', 'new')], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+      expect(news).toHaveLength(1);
+      expect(readFileSync(mbox, 'latin1')).toBe('');
+      expect(existsSync(join(home, 'mail'))).toBe(false);
+    });
+  });
+
   it('--mbox relative to a missing directory: 75, never exit 1', async () => {
     const r = await runMda(['deliver', '--config', cfg, '--user', USER, '--mbox', join(dir, 'no', 'such', 'mbox')], { input: msg('x') });
     expect(r.code, r.output).toBe(75);
