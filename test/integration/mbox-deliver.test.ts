@@ -430,6 +430,36 @@ describe.skipIf(skip !== null)('mbox delivery (root, test account)', () => {
     });
   });
 
+  it('without the native fs-ext: "fcntl" in mbox_locks defers with 4.3.0 (never an unlocked append); a dotlock-only config still delivers', async () => {
+    const app = join(top.dir, 'app-without-fs-ext');
+    const { copyRuntimeTree } = (await import('../../scripts/runtime-tree.mjs')) as { copyRuntimeTree: (repo: string, dest: string) => string[] };
+    copyRuntimeTree(join(import.meta.dirname, '..', '..'), app);
+    spawnSync('rm', ['-rf', join(app, 'node_modules', 'fs-ext')]);
+    chmodSync(app, 0o755);
+    userFile(mbox, '');
+    const run = () => runMda(['deliver', '--config', cfg, '--user', USER, '--mbox', mbox], { input: msg('no addon'), hardTimeoutMs: 15_000 });
+    const viaCopy = async () => {
+      const r = await new Promise<MdaResult>((resolve) => {
+        const child = spawn(process.execPath, [join(app, 'bin', 'mda'), 'deliver', '--config', cfg, '--user', USER, '--mbox', mbox]);
+        let output = '';
+        child.stdout.on('data', (d) => (output += d));
+        child.stderr.on('data', (d) => (output += d));
+        child.on('close', (code, signal) => resolve({ code, signal, output, elapsedMs: 0 }));
+        child.stdin.end(msg('no addon'));
+      });
+      return r;
+    };
+    const r = await viaCopy();
+    expect(r.code, r.output).toBe(75);
+    expect(r.output).toMatch(/^4\.3\.0 mbox locking unavailable: .*fs-ext/);
+    expect(readFileSync(mbox, 'latin1')).toBe('');
+    expect(existsSync(`${mbox}.lock`)).toBe(false);
+    config('mbox_locks = ["dotlock"]');
+    const ok = await viaCopy();
+    expect(ok.code, ok.output).toBe(0);
+    expect((await run()).code).toBe(0); // and this checkout's build, with fs-ext, as a control
+  });
+
   it('--mbox relative to a missing directory: 75, never exit 1', async () => {
     const r = await runMda(['deliver', '--config', cfg, '--user', USER, '--mbox', join(dir, 'no', 'such', 'mbox')], { input: msg('x') });
     expect(r.code, r.output).toBe(75);
