@@ -266,6 +266,56 @@ describe.skipIf(skip !== null)('mbox delivery (root, test account)', () => {
       expect(readFileSync(mbox, 'latin1')).toBe(before);
     });
 
+    it('ENOSPC mid-append (a full filesystem) → 75 4.3.1, file unchanged', async () => {
+      const fs = join(dir, 'small');
+      mkdirSync(fs);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=64k,uid=${uid},gid=${gid},mode=0755`, 'tmpfs', fs]);
+      try {
+        const box = join(fs, 'box');
+        const before = 'From x@y  Sat Nov 21 23:21:04 2026\nSubject: old\n\n' + 'o'.repeat(40_000) + '\n\n';
+        userFile(box, before);
+        const r = await runMda(['deliver', '--config', cfg, '--user', USER, '--mbox', box], { input: msg('big', 'z'.repeat(60_000) + '\n') });
+        expect(r.code, r.output).toBe(75);
+        expect(r.output).toMatch(/^4\.3\.1 mail system full/);
+        expect(readFileSync(box, 'latin1')).toBe(before);
+        expect(existsSync(join(fs, '.box.mda-journal'))).toBe(false);
+      } finally {
+        spawnSync('umount', [fs]);
+      }
+    });
+
+    it('SIGTERM mid-append → 75, truncated back, no lock left', async () => {
+      config('[delivery]\nmax_message_size = "300M"', '8s');
+      const first = 'From x@y  Sat Nov 21 23:21:04 2026\nSubject: first\n\nok\n\n';
+      userFile(mbox, first);
+      const huge = msg('huge', ('From line to quote\n' + 'y'.repeat(200) + '\n').repeat(400_000));
+      const watcher = watch(dir);
+      let sent = false;
+      const r = await new Promise<MdaResult>((resolve) => {
+        const child = spawn(process.execPath, [MDA, 'deliver', '--config', cfg, '--user', USER, '--mbox', mbox]);
+        children.push(child);
+        watcher.on('change', () => {
+          if (!sent && child.exitCode === null && statSync(mbox).size > first.length) {
+            child.kill('SIGTERM');
+            sent = true;
+          }
+        });
+        let output = '';
+        child.stdout.on('data', (d) => (output += d));
+        child.stderr.on('data', (d) => (output += d));
+        child.stdin.on('error', () => undefined);
+        child.on('close', (code, signal) => resolve({ code, signal, output, elapsedMs: 0 }));
+        child.stdin.end(huge);
+      });
+      watcher.close();
+      expect(sent).toBe(true);
+      expect(r.code, r.output).toBe(75);
+      expect(r.output).toMatch(/^4\.3\.0 delivery interrupted/);
+      expect(readFileSync(mbox, 'latin1')).toBe(first);
+      expect(existsSync(`${mbox}.lock`)).toBe(false);
+      expect(existsSync(join(dir, `.${USER}.mda-journal`))).toBe(false);
+    }, 60_000);
+
     it('over the storage quota: bounce (5.2.2) by default, 4.2.2 with over_quota = "defer"; the file unchanged', async () => {
       userFile(mbox, 'x'.repeat(900));
       config('[quota]\nstorage = 1000');
