@@ -9,7 +9,11 @@
  * a held lock is refreshed so it never looks stale. One lock file's own
  * operations (token, read-back, refresh, stale break) are in lock-file.ts;
  * Dovecot's own dotlocks (plan.ts DOVECOT_DOTLOCKS) are created and broken by
- * dovecot-dotlock.ts, and otherwise held, refreshed and released alike.
+ * dovecot-dotlock.ts, and otherwise held, refreshed and released alike. An
+ * mbox's locks (plan.ts mbox-*) are the FILE.lock (mbox-dotlock.ts: link()-made,
+ * or through dotlockfile where the directory is not ours) and kernel locks on
+ * the caller's open descriptor (kernel-lock.ts), which have no file, no token
+ * and no refresh, and which the process's exit drops without the holder.
  * Must not: hold a lock while waiting for another lock (it backs off empty-handed).
  */
 import type { Deadline } from '../deadline/deadline.js';

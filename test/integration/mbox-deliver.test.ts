@@ -127,6 +127,22 @@ describe.skipIf(skip !== null)('mbox delivery (root, test account)', () => {
     expect(existsSync(join(dir, `.${USER}.mda-journal`))).toBe(false);
   });
 
+  it('8 concurrent deliveries: 8 whole entries, none interleaved', async () => {
+    config('', '15s');
+    const bodies = Array.from({ length: 8 }, (_, i) => `${String(i).repeat(20_000)}\n`);
+    const rs = await Promise.all(bodies.map((b, i) => deliver(msg(`c${i}`, b))));
+    for (const r of rs) expect(r.code, r.output).toBe(0);
+    const entries = readFileSync(mbox, 'latin1').split(/\n(?=From alice@sender\.test {2})/);
+    expect(entries).toHaveLength(8);
+    const seen = entries.map((e) => {
+      const m = /\nSubject: c(\d)\n\n(\d+)\n\n?$/.exec(e);
+      expect(m, e.slice(0, 200)).not.toBeNull();
+      expect(m![2]).toBe(m![1]!.repeat(20_000));
+      return m![1];
+    });
+    expect(seen.sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+  });
+
   it('the null sender is MAILER-DAEMON in the From_ line', async () => {
     const r = await deliver('From MAILER-DAEMON  Sat Nov 21 23:21:04 2026\nReturn-Path: <>\nSubject: bounce\n\nx\n', ['--sender', '']);
     expect(r.code, r.output).toBe(0);
