@@ -137,7 +137,7 @@ async function appendAll(x: MboxDeliveryInput, files: readonly Opened[]): Promis
   let done = 0;
   try {
     for (const [i, f] of files.entries()) {
-      await writeJournal(f.journal, { dev: f.dev, ino: f.ino, offset: before[i]!, length: lengths[i]!, head: from.subarray(0, HEAD_MAX) });
+      await writeJournal(f.journal, { dev: f.dev, ino: f.ino, offset: before[i]!, length: lengths[i]!, head: from.subarray(0, HEAD_MAX) }, x.uid);
       done = i + 1;
       await appendEntry(f.fd, from, f.spoolPath, x.deadline);
       await removeJournal(f.journal);

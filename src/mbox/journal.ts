@@ -12,7 +12,8 @@
  */
 import { constants as C } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { close, fstat, fsync, mkdir, open, read, unlink, withFd, writeAll } from '../io/fs-async.js';
+import { close, fstat, fsync, ftruncate, mkdir, open, read, unlink, withFd, writeAll } from '../io/fs-async.js';
+import { OutcomeError, temp } from '../outcome/outcome.js';
 import { decodeJournal, encodeJournal, JOURNAL_MAX, type Journal } from './journal-rule.js';
 
 /** journalPath: beside the mbox when `besideOk`, else in stateDir (the mbox path encoded as one file name). */
@@ -39,11 +40,15 @@ export async function readJournal(path: string, uid: number): Promise<Journal | 
 }
 
 /** writeJournal records j durably (fsync) before the append starts. */
-export async function writeJournal(path: string, j: Journal): Promise<void> {
+export async function writeJournal(path: string, j: Journal, uid: number): Promise<void> {
   await mkdir(dirname(path), 0o700, true).catch(() => undefined); // the state dir case; beside the mbox it exists
-  // O_TRUNC on an existing file, never through a symlink (O_NOFOLLOW): a planted link cannot aim the write elsewhere.
-  const fd = await open(path, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW | C.O_NONBLOCK, 0o600);
+  // Never through a symlink (O_NOFOLLOW) or into a FIFO (O_NONBLOCK); and no O_TRUNC before the file is
+  // known to be our own plain file with one name: a planted hard link must not get another file cut.
+  const fd = await open(path, C.O_WRONLY | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK, 0o600);
   try {
+    const st = await fstat(fd);
+    if (!st.isFile() || st.nlink !== 1 || st.uid !== uid) throw new OutcomeError(temp('unsafe-mailbox', `${path} is not a plain file of uid ${uid}: remove it`));
+    await ftruncate(fd, 0);
     await writeAll(fd, encodeJournal(j));
     await fsync(fd);
   } finally {

@@ -420,6 +420,18 @@ describe.skipIf(skip !== null)('mbox delivery (root, test account)', () => {
       expect(existsSync(journal())).toBe(false);
     });
 
+    it("a journal name planted as a hard link to another of the user's files: refused (75), that file not cut", async () => {
+      const other = join(dir, 'precious');
+      userFile(other, 'keep me');
+      linkSync(other, journal());
+      userFile(mbox, '');
+      const r = await deliver(msg('x'));
+      expect(r.code, r.output).toBe(75);
+      expect(r.output).toMatch(/^4\.2\.0 mailbox refused as unsafe: .*mda-journal/);
+      expect(readFileSync(other, 'latin1')).toBe('keep me');
+      expect(readFileSync(mbox, 'latin1')).toBe('');
+    });
+
     it('a real SIGKILL mid-append: afterwards the mbox holds only whole messages', async () => {
       // The killed delivery's FILE.lock names a dead pid: broken once 2 s old, so wait longer than that.
       config('[delivery]\nmax_message_size = "300M"', '8s');
