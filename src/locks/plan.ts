@@ -17,10 +17,12 @@ export const LOCK_RANK = {
   'dovecot-uidlist': 15,
   // An mbox (/var/mail/USER, or a Sieve folder file): the locks every other program there takes, in
   // Postfix mbox_open()'s order: the FILE.lock dotlock first, then the kernel locks on the open
-  // file (fcntl, then flock), as [locks] mbox_locks lists them. Taken alone, never with a Maildir's.
-  'mbox-dotlock': 40,
-  'mbox-fcntl': 41,
-  'mbox-flock': 42,
+  // file (fcntl, then flock), as [locks] mbox_locks lists them. Ranked before the Maildir's commit
+  // lock: a mixed plan (an mbox inbox, Maildir++ folders) takes a Maildir's while they are held
+  // (mbox/deliver-mbox.ts `then`), never the other way round.
+  'mbox-dotlock': 5,
+  'mbox-fcntl': 6,
+  'mbox-flock': 7,
 } as const;
 
 export type LockKind = keyof typeof LOCK_RANK;

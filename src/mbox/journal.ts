@@ -13,6 +13,7 @@
 import { constants as C } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { close, fstat, fsync, ftruncate, mkdir, open, read, unlink, withFd, writeAll } from '../io/fs-async.js';
+import { fsyncDir } from '../maildir/spool.js';
 import { OutcomeError, temp } from '../outcome/outcome.js';
 import { decodeJournal, encodeJournal, JOURNAL_MAX, type Journal } from './journal-rule.js';
 
@@ -54,6 +55,9 @@ export async function writeJournal(path: string, j: Journal, uid: number): Promi
   } finally {
     await close(fd).catch(() => undefined);
   }
+  // A SIGKILL leaves the kernel's state, so the journal's name survives it unsynced; a power cut
+  // does not, and the append's unsynced tail may then be on disk without the journal that cuts it.
+  await fsyncDir(dirname(path));
 }
 
 /** removeJournal: the append is durable (or undone); never throws. */

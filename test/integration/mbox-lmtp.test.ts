@@ -29,7 +29,7 @@ afterEach(() => {
   cleanup();
 });
 
-async function startServer(): Promise<string> {
+async function startServer(extra: string[] = []): Promise<string> {
   const mail = join(dir, 'mail');
   mkdirSync(mail);
   if (isRoot) chownSync(mail, MAIL_UID, MAIL_UID);
@@ -41,6 +41,7 @@ async function startServer(): Promise<string> {
     '[sieve]', `state_dir = "${mail}/%u/.mda"`,
     '[users.alice]', `mbox = "${mail}/alice.mbox"`, `maildir = "${mail}/%u/Maildir"`,
     '[users.bob]', `maildir = "${mail}/%u/Maildir"`,
+    ...extra,
   ].join('\n') + '\n');
   const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--config', cfg], { env: { PATH: process.env.PATH, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
@@ -75,5 +76,21 @@ describe('mda lmtp with an mbox inbox', () => {
     expect(listDir(join(dir, 'mail', 'alice', 'Maildir', 'new'))).toEqual([]);
     expect(listDir(join(dir, 'mail', 'bob', 'Maildir', 'new'))).toHaveLength(1);
     expect(existsSync(`${mbox}.lock`)).toBe(false);
+  });
+
+  it('RFC 1870 SIZE and the storage quota: an mbox at its limit is refused at RCPT by its file size (552 5.2.2), before DATA', async () => {
+    const mail = join(dir, 'mail');
+    const sock = await startServer(['[quota]', 'storage = "2000"']);
+    const mbox = join(mail, 'alice.mbox');
+    writeFileSync(mbox, `From x@y  Sat Nov 21 23:21:04 2026\nSubject: old\n\n${'o'.repeat(1950)}\n\n`);
+    if (isRoot) chownSync(mbox, MAIL_UID, MAIL_UID);
+    const c = await lmtpClient(sock);
+    clients.push(c);
+    expect(await c.reply()).toMatch(/^220 /);
+    c.send('LHLO client.test\r\nMAIL FROM:<s@example.org> SIZE=100\r\nRCPT TO:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\n');
+    const r = await c.replies(4);
+    expect(r[2]).toMatch(/^552 5\.2\.2 /);
+    expect(r[3]).toMatch(/^250 /); // bob's Maildir has no such file: accepted
+    expect(statSync(mbox).size).toBeGreaterThanOrEqual(2000);
   });
 });

@@ -45,5 +45,10 @@ describe('mbox lock kinds in the lock plan', () => {
     expect(canFollow([dot, fcntl], flock)).toBe(true);
     expect(canFollow([flock], fcntl)).toBe(false);
   });
+  it('a Maildir commit lock may follow the mbox locks (a mixed plan), never precede them', () => {
+    const commit: LockRequest = { kind: 'commit', path: '/home/u/Maildir/mda-commit.lock' };
+    expect(canFollow([dot, fcntl], commit)).toBe(true);
+    expect(canFollow([commit], dot)).toBe(false);
+  });
   it('kernel kinds are marked', () => expect([...KERNEL_LOCKS].sort()).toEqual(['mbox-fcntl', 'mbox-flock']));
 });
