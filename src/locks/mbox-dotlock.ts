@@ -19,19 +19,10 @@ import { close, link, lstat, open, read, unlink, withFd, writeAll } from '../io/
 import { OutcomeError, temp } from '../outcome/outcome.js';
 import { breakIfStale, type LockContent } from './lock-file.js';
 import { DEAD_PID_MIN_AGE_MS, mboxDotlockStale } from './mbox-dotlock-rule.js';
+import { pidAlive } from './pid-alive.js';
 
 /** node:child_process, loaded only when dotlockfile is needed: acquire.ts is on every Maildir delivery's path. */
 const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-
-/** pidAlive: kill(pid, 0); EPERM means it runs under another user. */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 /** holderGone: the rule's answer for a lock file of this age and token. */
 const holderGone = (staleMs: number) => (token: Buffer | undefined, ageMs: number): boolean =>
