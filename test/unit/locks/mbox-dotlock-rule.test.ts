@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { dotlockHolder, mboxDotlockStale } from '../../../src/locks/mbox-dotlock-rule.js';
+import { canFollow, KERNEL_LOCKS, planLocks, type LockRequest } from '../../../src/locks/plan.js';
+
+describe('dotlockHolder: the pid in a FILE.lock', () => {
+  it.each([
+    ['1234\n', { pid: 1234 }], // liblockfile / dotlockfile -p
+    ['1234 mx1 abc.def\n', { pid: 1234, host: 'mx1' }], // mda's token
+    ['', {}], // Postfix local(8) writes an empty lock
+    ['0\n', {}],
+    ['x12\n', {}],
+    ['99999999999\n', {}],
+  ] as const)('%j → %j', (content, want) => expect(dotlockHolder(content)).toEqual(want));
+});
+
+describe('mboxDotlockStale: older than mbox_dotlock_stale and its holder gone', () => {
+  const base = { staleMs: 300_000, myHost: 'mx1', pidAlive: (pid: number) => pid === 7 };
+  it.each([
+    ['young, dead pid', { ageMs: 1_000, content: '8\n' }, false],
+    ['old, live pid', { ageMs: 9_000_000, content: '7\n' }, false],
+    ['old, live pid in our token', { ageMs: 9_000_000, content: '7 mx1 n\n' }, false],
+    ['old, dead pid', { ageMs: 300_000, content: '8\n' }, true],
+    ['old, empty (Postfix)', { ageMs: 300_000, content: '' }, true],
+    ['old, unreadable', { ageMs: 300_000, content: undefined }, true],
+    ['old, a live pid number but another host', { ageMs: 300_000, content: '7 mx2 n\n' }, true],
+    ['just under the age, empty', { ageMs: 299_999, content: '' }, false],
+  ] as const)('%s → %s', (_n, over, want) => expect(mboxDotlockStale({ ...base, ...over })).toBe(want));
+});
+
+describe('mbox lock kinds in the lock plan', () => {
+  const dot: LockRequest = { kind: 'mbox-dotlock', path: '/var/mail/u.lock' };
+  const fcntl: LockRequest = { kind: 'mbox-fcntl', path: '/var/mail/u', fd: 5 };
+  const flock: LockRequest = { kind: 'mbox-flock', path: '/var/mail/u', fd: 5 };
+  it('are taken dotlock → fcntl → flock, as Postfix mbox_open() does', () => expect(planLocks([flock, fcntl, dot])).toEqual([dot, fcntl, flock]));
+  it('kernel locks on one path are two locks, not a duplicate', () => expect(planLocks([fcntl, flock, fcntl])).toEqual([fcntl, flock]));
+  it('a dotlock of another mbox comes before any kernel lock', () => {
+    const dot2: LockRequest = { kind: 'mbox-dotlock', path: '/home/u/mail/Lists.lock' };
+    expect(planLocks([fcntl, dot, dot2]).map((r) => r.kind)).toEqual(['mbox-dotlock', 'mbox-dotlock', 'mbox-fcntl']);
+  });
+  it('flock may follow fcntl on the same file, not the reverse', () => {
+    expect(canFollow([dot, fcntl], flock)).toBe(true);
+    expect(canFollow([flock], fcntl)).toBe(false);
+  });
+  it('kernel kinds are marked', () => expect([...KERNEL_LOCKS].sort()).toEqual(['mbox-fcntl', 'mbox-flock']));
+});
