@@ -9,7 +9,11 @@
  * a held lock is refreshed so it never looks stale. One lock file's own
  * operations (token, read-back, refresh, stale break) are in lock-file.ts;
  * Dovecot's own dotlocks (plan.ts DOVECOT_DOTLOCKS) are created and broken by
- * dovecot-dotlock.ts, and otherwise held, refreshed and released alike.
+ * dovecot-dotlock.ts, and otherwise held, refreshed and released alike. An
+ * mbox's locks (plan.ts mbox-*) are the FILE.lock (mbox-dotlock.ts: link()-made,
+ * or through dotlockfile where the directory is not ours) and kernel locks on
+ * the caller's open descriptor (kernel-lock.ts), which have no file, no token
+ * and no refresh, and which the process's exit drops without the holder.
  * Must not: hold a lock while waiting for another lock (it backs off empty-handed).
  */
 import type { Deadline } from '../deadline/deadline.js';
@@ -55,7 +59,7 @@ async function tryLock(req: LockRequest, opts: LockOptions): Promise<LockContent
   // Dovecot's own lock files follow Dovecot's format and stale rule, not mda's.
   if (DOVECOT_DOTLOCKS.has(req.kind)) return tryDovecotLock(req.path, (ms) => opts.deadline.sleep(ms));
   // A kernel lock has no file and no token: an empty content marks it held.
-  if (req.kind === 'mbox-fcntl' || req.kind === 'mbox-flock') return tryKernelLock(req.kind, kernelFd(req)) ? Buffer.alloc(0) : undefined;
+  if (req.kind === 'mbox-fcntl' || req.kind === 'mbox-flock') return (await tryKernelLock(req.kind, kernelFd(req))) ? Buffer.alloc(0) : undefined;
   if (req.kind === 'mbox-dotlock' && req.helper) return (await tryHelperDotlock(req.helper, req.path)) ? helperContent() : undefined;
   const { staleMs } = opts;
   const { path } = req;

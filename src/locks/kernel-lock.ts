@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { OutcomeError, temp } from '../outcome/outcome.js';
 
 interface FsExt {
-  fcntlSync(fd: number, cmd: number | string, arg?: number): number;
+  fcntl(fd: number, cmd: number, arg: number, cb: (err: NodeJS.ErrnoException | null) => void): void;
   flockSync(fd: number, flags: string): void;
   constants: { F_SETLK: number; F_WRLCK: number; F_UNLCK: number };
 }
@@ -30,11 +30,19 @@ function loadFsExt(): FsExt {
 /** Held by someone else: F_SETLK says EAGAIN or EACCES, flock EWOULDBLOCK (= EAGAIN on Linux). */
 const isBusy = (err: unknown) => ['EAGAIN', 'EACCES', 'EWOULDBLOCK'].includes((err as NodeJS.ErrnoException).code ?? '');
 
+/**
+ * setlk: fcntl(F_SETLK) with a whole-file struct flock of `type`. Only fs-ext's asynchronous
+ * fcntl builds the struct flock; its fcntlSync passes the number itself (EFAULT). The call
+ * runs on a pool thread, which is the same process: the lock is the process's all the same.
+ */
+const setlk = (fx: FsExt, fd: number, type: number) =>
+  new Promise<void>((resolve, reject) => fx.fcntl(fd, fx.constants.F_SETLK, type, (err) => (err ? reject(err) : resolve())));
+
 /** tryKernelLock makes one attempt; true when locked, false while another process holds it. */
-export function tryKernelLock(kind: 'mbox-fcntl' | 'mbox-flock', fd: number): boolean {
+export async function tryKernelLock(kind: 'mbox-fcntl' | 'mbox-flock', fd: number): Promise<boolean> {
   const fx = loadFsExt();
   try {
-    if (kind === 'mbox-fcntl') fx.fcntlSync(fd, fx.constants.F_SETLK, fx.constants.F_WRLCK);
+    if (kind === 'mbox-fcntl') await setlk(fx, fd, fx.constants.F_WRLCK);
     else fx.flockSync(fd, 'exnb');
     return true;
   } catch (err) {
@@ -44,10 +52,10 @@ export function tryKernelLock(kind: 'mbox-fcntl' | 'mbox-flock', fd: number): bo
 }
 
 /** releaseKernelLock unlocks without closing (closing is the caller's, after the truncate-back). Never throws. */
-export function releaseKernelLock(kind: 'mbox-fcntl' | 'mbox-flock', fd: number): void {
+export async function releaseKernelLock(kind: 'mbox-fcntl' | 'mbox-flock', fd: number): Promise<void> {
   try {
     const fx = loadFsExt();
-    if (kind === 'mbox-fcntl') fx.fcntlSync(fd, fx.constants.F_SETLK, fx.constants.F_UNLCK);
+    if (kind === 'mbox-fcntl') await setlk(fx, fd, fx.constants.F_UNLCK);
     else fx.flockSync(fd, 'un');
   } catch {
     // the descriptor is closed soon after, which drops the lock anyway

@@ -126,11 +126,11 @@ const PEEK_MAX = 1024;
  * with the same token once the guard is held. `holderGone`, when given, must also agree
  * from the token (an mbox's FILE.lock: only a dead holder's lock is broken, mbox-dotlock-rule.ts).
  */
-export async function breakIfStale(path: string, staleMs: number, holderGone?: (token: Buffer | undefined) => boolean): Promise<void> {
+export async function breakIfStale(path: string, staleMs: number, holderGone?: (token: Buffer | undefined, ageMs: number) => boolean): Promise<void> {
   const st = await lstat(path).catch(() => undefined);
   if (!st || !isStale(st.mtimeMs, Date.now(), staleMs)) return;
   const token = await readContent(path, PEEK_MAX);
-  if (holderGone && !holderGone(token)) return;
+  if (holderGone && !holderGone(token, Date.now() - st.mtimeMs)) return;
   const guard = `${path}.break`;
   let fd: number;
   try {

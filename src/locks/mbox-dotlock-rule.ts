@@ -3,13 +3,20 @@
  * broken. liblockfile (dotlockfile, mutt, procmail's lockfile) writes the
  * holder's pid as decimal text, mda writes `pid host nonce` (lock-file.ts), and
  * Postfix local(8) an empty file: the holder's pid is the leading digits.
- * A lock is broken only when it is older than [locks] mbox_dotlock_stale AND its
- * holder is gone: no pid in it (Postfix's, or a crashed writer's empty file), a
- * pid that no longer runs, or a pid of another host (mda's token names the host;
- * a lock on NFS from another machine cannot be checked, so age alone decides).
- * A live holder's lock is never broken, however old: a slow mutt rewrite is not a crash.
+ * A lock is broken only when its holder is gone. A pid of this host that no
+ * longer runs is known gone: its lock is broken once it is DEAD_PID_MIN_AGE_MS
+ * old (as liblockfile does at once and Dovecot after 2 s; the grace covers a
+ * holder that has created the file but not yet written its pid), so a
+ * SIGKILLed delivery (Postfix's command_time_limit) blocks the mbox for
+ * seconds, not minutes. A holder that cannot be checked (no pid: Postfix's
+ * empty lock; another host's pid, named by mda's token, on NFS) counts as gone
+ * once the lock is older than [locks] mbox_dotlock_stale. A live holder's lock
+ * is never broken, however old: a slow mutt rewrite is not a crash.
  * Must not: touch files (mbox-dotlock.ts does).
  */
+
+/** A lock naming a dead pid of this host is broken once this old. */
+export const DEAD_PID_MIN_AGE_MS = 2_000;
 
 export interface MboxDotlockLook {
   /** How old the lock file is (now − mtime), in ms. */
@@ -33,10 +40,10 @@ export function dotlockHolder(content: string): { pid?: number; host?: string } 
 
 /** mboxDotlockStale: may this FILE.lock be removed? */
 export function mboxDotlockStale(l: MboxDotlockLook): boolean {
-  if (l.ageMs < l.staleMs) return false;
-  if (l.content === undefined) return true;
+  if (l.ageMs < DEAD_PID_MIN_AGE_MS) return false;
+  const old = l.ageMs >= l.staleMs;
+  if (l.content === undefined) return old;
   const { pid, host } = dotlockHolder(l.content);
-  if (pid === undefined) return true;
-  if (host !== undefined && host !== l.myHost) return true;
+  if (pid === undefined || (host !== undefined && host !== l.myHost)) return old;
   return !l.pidAlive(pid);
 }

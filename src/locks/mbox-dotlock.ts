@@ -11,14 +11,17 @@
  * instead (`-p`: it writes our pid, so liblockfile readers can tell a dead holder).
  * Must not: wait or retry (acquire.ts does), or follow a symlink at the lock path.
  */
-import { execFile, spawnSync } from 'node:child_process';
 import { constants as C, closeSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { close, link, lstat, open, read, unlink, withFd, writeAll } from '../io/fs-async.js';
 import { OutcomeError, temp } from '../outcome/outcome.js';
 import { breakIfStale, type LockContent } from './lock-file.js';
-import { mboxDotlockStale } from './mbox-dotlock-rule.js';
+import { DEAD_PID_MIN_AGE_MS, mboxDotlockStale } from './mbox-dotlock-rule.js';
+
+/** node:child_process, loaded only when dotlockfile is needed: acquire.ts is on every Maildir delivery's path. */
+const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 /** pidAlive: kill(pid, 0); EPERM means it runs under another user. */
 function pidAlive(pid: number): boolean {
@@ -30,9 +33,9 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** holderGone: the rule's answer for a lock file's token (age is checked by breakIfStale). */
-const holderGone = (staleMs: number) => (token: Buffer | undefined): boolean =>
-  mboxDotlockStale({ ageMs: staleMs, staleMs, content: token?.toString('latin1'), myHost: hostname(), pidAlive });
+/** holderGone: the rule's answer for a lock file of this age and token. */
+const holderGone = (staleMs: number) => (token: Buffer | undefined, ageMs: number): boolean =>
+  mboxDotlockStale({ ageMs, staleMs, content: token?.toString('latin1'), myHost: hostname(), pidAlive });
 
 /** tempName: unique beside the lock (liblockfile's `.lk<pid><time><host>` idea), never a name another program uses. */
 const tempName = (lockPath: string): string =>
@@ -63,7 +66,8 @@ async function linkLock(path: string, content: LockContent): Promise<boolean> {
 /** tryMboxDotlock: one attempt at FILE.lock ourselves; a stale lock is broken (and taken on the next attempt). */
 export async function tryMboxDotlock(path: string, content: LockContent, staleMs: number): Promise<boolean> {
   if (await linkLock(path, content)) return true;
-  await breakIfStale(path, staleMs, holderGone(staleMs));
+  // breakIfStale's own age floor is the rule's shortest (a dead pid's); the rule decides the rest.
+  await breakIfStale(path, DEAD_PID_MIN_AGE_MS, holderGone(staleMs));
   return false;
 }
 
@@ -76,7 +80,7 @@ export const helperContent = (): LockContent => Buffer.from(`${process.pid}\n`);
 /** tryHelperDotlock: one `dotlockfile -p -l -r 0` run; true when locked, false while held. */
 export function tryHelperDotlock(helper: string, path: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    execFile(helper, ['-p', '-q', '-l', '-r', '0', path], { timeout: 10_000 }, (err) => {
+    childProcess().execFile(helper, ['-p', '-q', '-l', '-r', '0', path], { timeout: 10_000 }, (err) => {
       if (!err) return resolve(true);
       const e = err as Error & { code?: number | string };
       if (e.code === L_MAXTRYS) return resolve(false);
@@ -100,7 +104,7 @@ const stillOurs = async (path: string): Promise<boolean> => {
 /** releaseHelperDotlock: `dotlockfile -u` when the lock still holds our pid. Never throws. */
 export async function releaseHelperDotlock(helper: string, path: string): Promise<void> {
   if (!(await stillOurs(path))) return;
-  await new Promise<void>((resolve) => execFile(helper, ['-u', path], { timeout: 10_000 }, () => resolve()));
+  await new Promise<void>((resolve) => childProcess().execFile(helper, ['-u', path], { timeout: 10_000 }, () => resolve()));
 }
 
 /** stillOursSync: stillOurs for the 'exit' hook, where nothing asynchronous runs any more. */
@@ -124,7 +128,7 @@ function stillOursSync(path: string): boolean {
 export function releaseHelperDotlockSync(helper: string, path: string): void {
   if (!stillOursSync(path)) return;
   try {
-    spawnSync(helper, ['-u', path], { timeout: 5_000, stdio: 'ignore' });
+    childProcess().spawnSync(helper, ['-u', path], { timeout: 5_000, stdio: 'ignore' });
   } catch {
     // nothing more can be done while exiting
   }

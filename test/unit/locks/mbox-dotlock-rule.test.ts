@@ -13,12 +13,16 @@ describe('dotlockHolder: the pid in a FILE.lock', () => {
   ] as const)('%j → %j', (content, want) => expect(dotlockHolder(content)).toEqual(want));
 });
 
-describe('mboxDotlockStale: older than mbox_dotlock_stale and its holder gone', () => {
+describe('mboxDotlockStale: its holder gone (a dead pid: after 2 s; unknown: after mbox_dotlock_stale)', () => {
   const base = { staleMs: 300_000, myHost: 'mx1', pidAlive: (pid: number) => pid === 7 };
   it.each([
-    ['young, dead pid', { ageMs: 1_000, content: '8\n' }, false],
+    ['under 2 s, dead pid (its writer may still be writing it)', { ageMs: 1_999, content: '8\n' }, false],
+    ['2 s, dead pid (a SIGKILLed delivery)', { ageMs: 2_000, content: '8\n' }, true],
+    ['2 s, dead pid in our token of this host', { ageMs: 2_000, content: '8 mx1 n\n' }, true],
     ['old, live pid', { ageMs: 9_000_000, content: '7\n' }, false],
     ['old, live pid in our token', { ageMs: 9_000_000, content: '7 mx1 n\n' }, false],
+    ['young, empty (Postfix): its holder cannot be checked', { ageMs: 10_000, content: '' }, false],
+    ['young, another host', { ageMs: 10_000, content: '8 mx2 n\n' }, false],
     ['old, dead pid', { ageMs: 300_000, content: '8\n' }, true],
     ['old, empty (Postfix)', { ageMs: 300_000, content: '' }, true],
     ['old, unreadable', { ageMs: 300_000, content: undefined }, true],
