@@ -9,7 +9,7 @@
  * Dovecot adds to an mbox it rewrites.
  *
  * The expunges are spread over the run by progress (one after every few
- * deliveries), not by time. Runs as root (mda and Dovecot as nobody); skipped
+ * deliveries), not by time. Runs as root (mda and Dovecot as mdatest); skipped
  * with a warning when a reader is missing or not root, except in CI (CI=true)
  * or with MDA_E2E_REQUIRED=1.
  */
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMda, tempDir, type MdaResult } from '../helpers/run-mda.js';
-import { DOVEADM, dovecotConfig, mboxoStored, messageId, missingReaders, NOBODY, readWithDovecot, readWithMutt, readWithPython, type MboxEntry } from '../helpers/mbox-readers.js';
+import { DOVEADM, dovecotConfig, mboxoStored, messageId, missingReaders, mboxUser, readWithDovecot, readWithMutt, readWithPython, type MboxEntry, type MboxUser } from '../helpers/mbox-readers.js';
 
 const isRoot = process.getuid?.() === 0;
 const missing = [...missingReaders(), ...(isRoot ? [] : ['root'])];
@@ -52,6 +52,7 @@ function parts(message: Buffer): { head: string; body: string } {
 }
 
 describe.skipIf(missing.length > 0 && !required)('mbox: 8 concurrent mda deliveries and a concurrent Dovecot expunge', () => {
+  let U: MboxUser;
   let t: ReturnType<typeof tempDir>;
   let spool = '';
   let mbox = '';
@@ -64,18 +65,19 @@ describe.skipIf(missing.length > 0 && !required)('mbox: 8 concurrent mda deliver
 
   beforeAll(() => {
     expect(missing, 'prerequisites (required here)').toEqual([]);
+    U = mboxUser();
     t = tempDir('mda-mbox-concurrency-');
     chmodSync(t.dir, 0o755);
     spool = join(t.dir, 'spool');
     dovecotHome = join(t.dir, 'dovecot');
     mkdirSync(spool);
     mkdirSync(join(dovecotHome, 'mail'), { recursive: true });
-    for (const d of [spool, dovecotHome, join(dovecotHome, 'mail')]) chownSync(d, NOBODY, NOBODY);
+    for (const d of [spool, dovecotHome, join(dovecotHome, 'mail')]) chownSync(d, U.uid, U.gid);
     mbox = join(spool, 'nobody');
     // the seeds, written as mboxo by hand (From_ line, quoted message, empty line)
     writeFileSync(mbox, Buffer.concat(seeds.flatMap((s) => [Buffer.from('From s@sender.test  Sun Nov 22 00:00:00 2026\n'), stored(s.data), Buffer.from('\n')])), { mode: 0o600 });
-    chownSync(mbox, NOBODY, NOBODY);
-    conf = dovecotConfig(dovecotHome, mbox);
+    chownSync(mbox, U.uid, U.gid);
+    conf = dovecotConfig(dovecotHome, mbox, U);
     writeFileSync(join(t.dir, 'mda.toml'), '[log]\ntarget = "none"\n[locks]\ntimeout = "60s"\n', { mode: 0o644 });
   });
   afterAll(() => t?.cleanup());
@@ -88,7 +90,7 @@ describe.skipIf(missing.length > 0 && !required)('mbox: 8 concurrent mda deliver
         const id = `w${w}-${j}.${tag}`;
         const data = makeMessage(id, 8 + ((w * 7 + j * 13) % 9) * 16); // 8..136 KiB
         sent.set(id, data);
-        const r = await runMda(['deliver', '--config', join(t.dir, 'mda.toml'), '--user', 'nobody', '--mbox', mbox], {
+        const r = await runMda(['deliver', '--config', join(t.dir, 'mda.toml'), '--user', U.name, '--mbox', mbox], {
           input: withEnvelope(data), env: { PATH: '/usr/bin:/bin', HOME: spool, USER: 'root' }, hardTimeoutMs: 120_000,
         });
         results.push({ id, r });
@@ -104,7 +106,7 @@ describe.skipIf(missing.length > 0 && !required)('mbox: 8 concurrent mda deliver
         k++;
         const code = await new Promise<{ code: number | null; err: string }>((resolve) => {
           const c = spawn(DOVEADM!, ['-c', conf, 'expunge', 'mailbox', 'INBOX', 'header', 'Message-ID', `<${id}@sender.test>`], {
-            env: { PATH: '/usr/bin:/bin', USER: 'nobody', HOME: dovecotHome }, stdio: ['ignore', 'ignore', 'pipe'],
+            env: { PATH: '/usr/bin:/bin', USER: U.name, HOME: dovecotHome }, stdio: ['ignore', 'ignore', 'pipe'],
           });
           let err = '';
           c.stderr!.on('data', (d) => (err += d));
@@ -131,6 +133,6 @@ describe.skipIf(missing.length > 0 && !required)('mbox: 8 concurrent mda deliver
     };
     verify('python', readWithPython(mbox));
     verify('mutt', await readWithMutt(mbox, t.dir));
-    verify('dovecot', readWithDovecot(mbox, t.dir));
+    verify('dovecot', readWithDovecot(mbox, t.dir, U));
   }, 300_000);
 });

@@ -10,7 +10,7 @@
  * No timed assertion: "mda waited" is shown by the mbox being unchanged while
  * the lock was held (checked just before the release), "never a hang" by the
  * exit code within the helper's hard timeout.
- * Runs as root (mda delivers as nobody); skipped with a warning when
+ * Runs as root (mda delivers as the test account mdatest); skipped with a warning when
  * dotlockfile or python3 is missing or not root, except in CI (CI=true) or
  * with MDA_E2E_REQUIRED=1.
  */
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runMda, tempDir, type MdaResult } from '../helpers/run-mda.js';
-import { DOTLOCKFILE, NOBODY, PYTHON } from '../helpers/mbox-readers.js';
+import { DOTLOCKFILE, mboxUser, PYTHON, type MboxUser } from '../helpers/mbox-readers.js';
 
 const HOLDER = fileURLToPath(new URL('../fixtures/mbox-lock-holder.py', import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -32,6 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const message = (n: string) => `From alice@sender.test  Sun Nov 22 00:00:01 2026\nReturn-Path: <alice@sender.test>\nDelivered-To: nobody@example.test\nSubject: ${n}\nMessage-ID: <${n}@sender.test>\n\nbody of ${n}\n`;
 
 describe.skipIf(missing.length > 0 && !required)('mbox locks held by other programs: mda waits, then defers 4.2.0 or delivers', () => {
+  let U: MboxUser;
   let t: ReturnType<typeof tempDir>;
   let spool = '';
   let mbox = '';
@@ -40,6 +41,7 @@ describe.skipIf(missing.length > 0 && !required)('mbox locks held by other progr
 
   beforeAll(() => {
     expect(missing, 'prerequisites (required here)').toEqual([]);
+    U = mboxUser();
     t = tempDir('mda-mbox-locks-');
     chmodSync(t.dir, 0o755);
   });
@@ -48,10 +50,10 @@ describe.skipIf(missing.length > 0 && !required)('mbox locks held by other progr
     // a fresh spool per test: nobody's folder, an mbox with one message in it (fcntl needs the file)
     spool = join(t.dir, `spool-${++n}`);
     mkdirSync(spool);
-    chownSync(spool, NOBODY, NOBODY);
+    chownSync(spool, U.uid, U.gid);
     mbox = join(spool, 'nobody');
     writeFileSync(mbox, `From seed@sender.test  Sun Nov 22 00:00:00 2026\n${SEED.slice(SEED.indexOf('\n') + 1)}\n`, { mode: 0o600 });
-    chownSync(mbox, NOBODY, NOBODY);
+    chownSync(mbox, U.uid, U.gid);
   });
 
   function config(lines: string[]): string {
@@ -60,7 +62,7 @@ describe.skipIf(missing.length > 0 && !required)('mbox locks held by other progr
     return file;
   }
   const deliver = (cfg: string, name: string): Promise<MdaResult> =>
-    runMda(['deliver', '--config', cfg, '--user', 'nobody', '--mbox', mbox], {
+    runMda(['deliver', '--config', cfg, '--user', U.name, '--mbox', mbox], {
       input: message(name),
       env: { PATH: '/usr/bin:/bin', HOME: spool, USER: 'root' },
       hardTimeoutMs: 60_000,
@@ -90,7 +92,7 @@ describe.skipIf(missing.length > 0 && !required)('mbox locks held by other progr
   const before = () => readFileSync(mbox);
   const expectDeferred = (r: MdaResult, file: Buffer) => {
     expect(r.code, r.output).toBe(75);
-    expect(r.output).toMatch(/^4\.2\.0 \S/);
+    expect(r.output).toMatch(/^4\.2\.0 .*\block\b/); // the lock, not some other 4.2.0
     expect(r.output.trimEnd().split('\n')).toHaveLength(1);
     expect(readFileSync(mbox).equals(file), 'nothing written while the lock was held').toBe(true);
   };

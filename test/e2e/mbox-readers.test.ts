@@ -7,7 +7,7 @@
  * newline where the message had none), with a `From SENDER  asctime` line
  * (MAILER-DAEMON for the null sender).
  *
- * Runs as root (mda delivers as nobody, as Postfix would as the recipient);
+ * Runs as root (mda delivers as the test account mdatest, as Postfix would as the recipient);
  * skipped with a warning when a reader is missing or not root, except in CI
  * (CI=true) or with MDA_E2E_REQUIRED=1.
  */
@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMda, tempDir } from '../helpers/run-mda.js';
 import { mboxCorpus, postfixInput } from '../helpers/mbox-corpus.js';
-import { fromLineRe, mboxoStored, missingReaders, NOBODY, readWithDovecot, readWithMutt, readWithPython, type MboxEntry } from '../helpers/mbox-readers.js';
+import { fromLineRe, mboxoStored, missingReaders, mboxUser, readWithDovecot, readWithMutt, readWithPython, type MboxEntry, type MboxUser } from '../helpers/mbox-readers.js';
 
 const isRoot = process.getuid?.() === 0;
 const missing = [...missingReaders(), ...(isRoot ? [] : ['root'])];
@@ -27,6 +27,7 @@ if (missing.length && !required) console.warn(`\n*** SKIPPED test/e2e/mbox-reade
 const RCPT = 'nobody@example.test';
 
 describe.skipIf(missing.length > 0 && !required)('mbox readers: mutt, Python and Dovecot read back what mda deliver --mbox wrote', () => {
+  let U: MboxUser;
   let t: ReturnType<typeof tempDir>;
   let mbox = '';
   const corpus = mboxCorpus(`${Date.now()}-${randomBytes(3).toString('hex')}`);
@@ -39,15 +40,16 @@ describe.skipIf(missing.length > 0 && !required)('mbox readers: mutt, Python and
 
   beforeAll(async () => {
     expect(missing, 'mbox reader prerequisites (required here)').toEqual([]);
+    U = mboxUser();
     t = tempDir('mda-mbox-readers-');
     chmodSync(t.dir, 0o755);
     const spool = join(t.dir, 'spool');
     mkdirSync(spool);
-    chownSync(spool, NOBODY, NOBODY);
+    chownSync(spool, U.uid, U.gid);
     mbox = join(spool, 'nobody');
     writeFileSync(join(t.dir, 'mda.toml'), '[log]\ntarget = "none"\n[locks]\ntimeout = "10s"\n', { mode: 0o644 });
     for (const m of corpus) {
-      const r = await runMda(['deliver', '--config', join(t.dir, 'mda.toml'), '--user', 'nobody', '--mbox', mbox], {
+      const r = await runMda(['deliver', '--config', join(t.dir, 'mda.toml'), '--user', U.name, '--mbox', mbox], {
         input: postfixInput(m, RCPT),
         env: { PATH: process.env.PATH, HOME: spool, USER: 'root' },
       });
@@ -59,7 +61,7 @@ describe.skipIf(missing.length > 0 && !required)('mbox readers: mutt, Python and
 
   it('the mbox file is exactly From_ line + quoted message + empty line per message, owned by the recipient, 0600', () => {
     const st = statSync(mbox);
-    expect([st.uid, st.mode & 0o777]).toEqual([NOBODY, 0o600]);
+    expect([st.uid, st.mode & 0o777]).toEqual([U.uid, 0o600]);
     const lines = fileBefore.toString('latin1').split('\n').filter((l) => l.startsWith('From '));
     expect(lines.length).toBe(corpus.length);
     corpus.forEach((m, i) => expect(lines[i]).toMatch(fromLineRe(m.sender || 'MAILER-DAEMON')));
@@ -92,6 +94,6 @@ describe.skipIf(missing.length > 0 && !required)('mbox readers: mutt, Python and
   });
 
   it('Dovecot (doveadm fetch text) reads every message back', () => {
-    check('dovecot', readWithDovecot(mbox, t.dir), { withFrom: false });
+    check('dovecot', readWithDovecot(mbox, t.dir, U), { withFrom: false });
   });
 });

@@ -16,7 +16,7 @@
  * the last delivery must break the dead holder's FILE.lock and repair the tail.
  *
  * MDA_MBOX_KILLS sets the bulk count (default 1000; more for a soak run). The
- * timing figures are printed, never asserted. Runs as root (mda as nobody);
+ * timing figures are printed, never asserted. Runs as root (mda as mdatest);
  * skipped with a warning when mutt/python3 are missing or not root, except in
  * CI (CI=true) or with MDA_E2E_REQUIRED=1.
  */
@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MDA, tempDir } from '../helpers/run-mda.js';
-import { mboxoStored, messageId, missingReaders, NOBODY, readWithMutt, readWithPython, type MboxEntry } from '../helpers/mbox-readers.js';
+import { mboxoStored, messageId, missingReaders, mboxUser, readWithMutt, readWithPython, type MboxEntry, type MboxUser } from '../helpers/mbox-readers.js';
 
 const isRoot = process.getuid?.() === 0;
 const missing = [...missingReaders().filter((m) => m === 'mutt' || m === 'python3' || m === 'script'), ...(isRoot ? [] : ['root'])];
@@ -62,11 +62,13 @@ interface Run {
 }
 
 describe.skipIf(missing.length > 0 && !required)('mbox: SIGKILL at random moments, then one more delivery', () => {
+  let U: MboxUser;
   let t: ReturnType<typeof tempDir>;
   const tag = `${Date.now()}-${randomBytes(3).toString('hex')}`;
 
   beforeAll(() => {
     expect(missing, 'prerequisites (required here)').toEqual([]);
+    U = mboxUser();
     t = tempDir('mda-mbox-sigkill-');
     chmodSync(t.dir, 0o755);
   });
@@ -76,7 +78,7 @@ describe.skipIf(missing.length > 0 && !required)('mbox: SIGKILL at random moment
   function deliver(cfg: string, mbox: string, id: string, data: Buffer, killMs?: number): Promise<Run> {
     return new Promise((resolve) => {
       const started = performance.now();
-      const child = spawn(process.execPath, [MDA, 'deliver', '--config', cfg, '--user', 'nobody', '--mbox', mbox], {
+      const child = spawn(process.execPath, [MDA, 'deliver', '--config', cfg, '--user', U.name, '--mbox', mbox], {
         env: { PATH: '/usr/bin:/bin', HOME: '/', USER: 'root' }, stdio: ['pipe', 'pipe', 'pipe'],
       });
       let output = '';
@@ -151,7 +153,7 @@ describe.skipIf(missing.length > 0 && !required)('mbox: SIGKILL at random moment
   it(`${KILLS} SIGKILLs with fcntl locks, then one delivery: mutt and Python see only whole messages`, async () => {
     const spool = join(t.dir, 'fcntl');
     mkdirSync(spool);
-    chownSync(spool, NOBODY, NOBODY);
+    chownSync(spool, U.uid, U.gid);
     const mbox = join(spool, 'nobody');
     const cfg = join(t.dir, 'fcntl.toml');
     writeFileSync(cfg, '[log]\ntarget = "none"\n[locks]\ntimeout = "60s"\nmbox_locks = ["fcntl"]\n', { mode: 0o644 });
@@ -184,7 +186,7 @@ describe.skipIf(missing.length > 0 && !required)('mbox: SIGKILL at random moment
   it(`${DOTLOCK_KILLS} SIGKILLs with the default dotlock + fcntl, then one delivery: the dead holder's FILE.lock is broken and the tail repaired`, async () => {
     const spool = join(t.dir, 'dotlock');
     mkdirSync(spool);
-    chownSync(spool, NOBODY, NOBODY);
+    chownSync(spool, U.uid, U.gid);
     const mbox = join(spool, 'nobody');
     const cfg = join(t.dir, 'dotlock.toml');
     writeFileSync(cfg, '[log]\ntarget = "none"\n[locks]\ntimeout = "60s"\nmbox_dotlock_stale = "1s"\n', { mode: 0o644 });

@@ -1,7 +1,7 @@
 /**
  * Reads an mbox back with the real programs that share /var/mail with mda:
  * mutt (its curses UI in a pty from script(1), piping every message to a file),
- * Dovecot (`doveadm fetch`, no daemon, mail_uid nobody) and Python's
+ * Dovecot (`doveadm fetch`, no daemon, mail_uid = the mbox's owner) and Python's
  * mailbox.mbox. Each returns the messages in file order, as bytes, so tests can
  * compare them with mboxoStored(), the mboxo expectation (the contract of
  * issue 15: `>From ` quoting, a missing final newline added, nothing else).
@@ -12,7 +12,20 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const NOBODY = 65534;
+/** The recipient of the mbox tests: a real account with a home (mda keeps its state, e.g. the spooled message, in ~/.mda). */
+export interface MboxUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/** mboxUser - the e2e tests' account (scripts/realstack/up.sh's mdatest), created with useradd -m if missing. */
+export function mboxUser(name = 'mdatest'): MboxUser {
+  if (spawnSync('id', [name]).status !== 0) spawnSync('useradd', ['-m', name]); // a parallel test may win the race
+  const f = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':');
+  return { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! };
+}
 export const MUTT = ['/usr/bin/mutt'].find((p) => existsSync(p));
 export const DOVEADM = ['/usr/bin/doveadm', '/usr/sbin/doveadm'].find((p) => existsSync(p));
 export const DOTLOCKFILE = ['/usr/bin/dotlockfile'].find((p) => existsSync(p));
@@ -112,15 +125,15 @@ export function readWithPython(mbox: string): MboxEntry[] {
 
 /**
  * dovecotConfig - a daemonless Dovecot config for the mbox `inbox` as INBOX (in
- * memory indexes), mail as nobody; run doveadm with USER=nobody and HOME set
+ * memory indexes), mail as `user`; run doveadm with USER and HOME set
  * (no auth daemon: see test/e2e/dovecot-quota.test.ts).
  */
-export function dovecotConfig(dir: string, inbox: string): string {
+export function dovecotConfig(dir: string, inbox: string, user: MboxUser): string {
   const conf = join(dir, 'dovecot.conf');
   writeFileSync(conf, [
     `base_dir = ${join(dir, 'run')}`, `state_dir = ${join(dir, 'state')}`, 'log_path = /dev/stderr', 'ssl = no', 'protocols =',
     `mail_location = mbox:${join(dir, 'mail')}:INBOX=${inbox}:INDEX=MEMORY`,
-    `mail_uid = ${NOBODY}`, `mail_gid = ${NOBODY}`, `first_valid_uid = ${NOBODY}`, `first_valid_gid = ${NOBODY}`,
+    `mail_uid = ${user.uid}`, `mail_gid = ${user.gid}`, `first_valid_uid = ${user.uid}`, `first_valid_gid = ${user.gid}`,
     // Dovecot's defaults, written out: the locks every mbox writer must share
     'mbox_write_locks = dotlock fcntl', 'mbox_read_locks = fcntl', 'mbox_lock_timeout = 5 mins', '',
   ].join('\n'));
@@ -128,26 +141,26 @@ export function dovecotConfig(dir: string, inbox: string): string {
 }
 
 /** doveadm - run one doveadm command against a dovecotConfig(); stdout as bytes. */
-export function doveadm(conf: string, home: string, args: string[], timeout = 120_000): Buffer {
+export function doveadm(conf: string, home: string, user: MboxUser, args: string[], timeout = 120_000): Buffer {
   if (!DOVEADM) throw new Error('doveadm is needed');
-  const r = spawnSync(DOVEADM, ['-c', conf, ...args], { env: { PATH: '/usr/bin:/bin', USER: 'nobody', HOME: home }, timeout, maxBuffer: 1 << 30 });
+  const r = spawnSync(DOVEADM, ['-c', conf, ...args], { env: { PATH: '/usr/bin:/bin', USER: user.name, HOME: home }, timeout, maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`doveadm ${args.join(' ')} exited ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
   return r.stdout;
 }
 
 /**
  * readWithDovecot - `doveadm fetch 'uid text'` on a copy of the mbox (owned by
- * nobody in a folder of its own). The pager format prints "uid: N\ntext:\n"
+ * `user` in a folder of its own). The pager format prints "uid: N\ntext:\n"
  * and the message, and a form feed line between messages.
  */
-export function readWithDovecot(mbox: string, work: string): MboxEntry[] {
+export function readWithDovecot(mbox: string, work: string, user: MboxUser): MboxEntry[] {
   const dir = mkdtempSync(join(work, 'dovecot-'));
   chmodSync(dir, 0o755);
   const copy = join(dir, 'inbox');
   copyFileSync(mbox, copy);
   mkdirSync(join(dir, 'mail'));
-  for (const p of [dir, copy, join(dir, 'mail')]) chownSync(p, NOBODY, NOBODY);
-  const out = doveadm(dovecotConfig(dir, copy), dir, ['fetch', 'uid text', 'mailbox', 'INBOX', 'all']);
+  for (const p of [dir, copy, join(dir, 'mail')]) chownSync(p, user.uid, user.gid);
+  const out = doveadm(dovecotConfig(dir, copy, user), dir, user, ['fetch', 'uid text', 'mailbox', 'INBOX', 'all']);
   if (out.length === 0) return [];
   const entries: MboxEntry[] = [];
   for (const chunk of splitBuffer(out, Buffer.from('\f\n'))) {
