@@ -40,7 +40,7 @@ const SBIN = (name: string) => ['/usr/sbin', '/usr/bin', '/sbin'].map((d) => pat
 const ASCTIME = /^From (\S+) {2}(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \w{3} [ 1-3]\d \d\d:\d\d:\d\d \d{4}$/gm;
 
 /** normalize - the parts that must differ between two deliveries: From_ dates, Received fields (queue id, time). */
-export function normalize(mbox: string): string {
+function normalize(mbox: string): string {
   return mbox.replace(ASCTIME, 'From $1  <date>').replace(/^Received: .*(\n[ \t].*)*/gm, 'Received: <trace>');
 }
 
