@@ -14,6 +14,7 @@ const SECTIONS = {
   sieve: () => import('./sieve.mjs'),
   lmtp: () => import('./lmtp.mjs'),
   policy: () => import('./policy.mjs'),
+  mbox: () => import('./mbox.mjs'),
 };
 
 const runs = Number(process.env.BENCH_RUNS || 40);

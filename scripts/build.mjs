@@ -18,7 +18,7 @@ const common = {
   platform: 'node',
   target: 'node20',
   logLevel: 'warning',
-  external: ['unix-dgram', 'smol-toml', 'yargs'],
+  external: ['unix-dgram', 'fs-ext', 'smol-toml', 'yargs'],
 };
 
 // Every code cache goes first, before a bundle changes: none is ever used with

@@ -10,7 +10,7 @@
 # Needs root (or sudo) only when something must be installed.
 set -euo pipefail
 
-PACKAGES=(postfix swaks procmail maildrop man-db mandoc dovecot-core dovecot-lmtpd dovecot-sieve spamassassin spamd spamc clamav-daemon)
+PACKAGES=(postfix swaks procmail maildrop man-db mandoc dovecot-core dovecot-lmtpd dovecot-sieve spamassassin spamd spamc clamav-daemon liblockfile-bin mutt)
 # shellcheck disable=SC2206
 EXTRA=(${TEST_DEPS_EXTRA:-})
 ALL=("${PACKAGES[@]}" "${EXTRA[@]}")

@@ -26,6 +26,7 @@ export const DELIVER_OPTIONS = {
   user: { type: 'string' },
   maildir: { type: 'string' },
   folder: { type: 'string' },
+  mbox: { type: 'string' },
   config: { type: 'string' },
   sender: { type: 'string' },
   recipient: { type: 'string' },

@@ -37,6 +37,7 @@ const DELIVER_HELP: Record<keyof typeof DELIVER_OPTIONS, OptionHelp> = {
   user: { value: 'name', describe: 'recipient user (default: $USER)' },
   maildir: { value: 'path', describe: 'Maildir path (default: config, else ~/Maildir)' },
   folder: { value: 'name', describe: 'Maildir++ folder as IMAP shows it (UTF-8), e.g. Lists.Debian' },
+  mbox: { value: 'file', describe: 'deliver to this mbox file instead of the Maildir, e.g. /var/mail/$USER' },
   config: { value: 'file', describe: 'config file (default: $MDA_CONFIG, /etc/mda/mda.toml)' },
   sender: { value: 'address', describe: 'envelope sender (default: from Postfix)' },
   recipient: { value: 'address', describe: 'envelope recipient (default: from Postfix)' },

@@ -24,6 +24,8 @@ const SECTIONS: readonly (readonly [table: string, rows: readonly Row[]])[] = [
     ['max_message_size', (c) => size(c.delivery.maxMessageSize)],
     ['autocreate_folders', (c) => String(c.delivery.autocreateFolders)],
     ['sendmail', (c) => str(c.delivery.sendmail)],
+    ['mbox', (c) => str(c.delivery.mbox)],
+    ['mbox_folders', (c) => str(c.delivery.mboxFolders)],
     ['domains', (c) => list(c.recipients.domains)],
     ['recipient_delimiter', (c) => str(c.recipients.delimiter)],
   ]],
@@ -37,6 +39,9 @@ const SECTIONS: readonly (readonly [table: string, rows: readonly Row[]])[] = [
   ['locks', [
     ['timeout', (c) => duration(c.locks.timeoutMs)],
     ['stale', (c) => duration(c.locks.staleMs)],
+    ['mbox_locks', (c) => list(c.locks.mboxLocks)],
+    ['mbox_dotlock_stale', (c) => duration(c.locks.mboxDotlockStaleMs)],
+    ['dotlockfile', (c) => str(c.locks.dotlockfile)],
   ]],
   ['log', [['target', (c) => str(logTarget(c.log.target))]]],
   ['scanning', [
@@ -111,6 +116,7 @@ export function formatConfig(config: Config, mode: ShowMode = 'all'): string {
   for (const [name, user] of Object.entries(config.users)) {
     const lines = [`[users.${key(name)}]`];
     if (user.maildir !== undefined) lines.push(`maildir = ${str(user.maildir)}`);
+    if (user.mbox !== undefined) lines.push(`mbox = ${str(user.mbox)}`);
     if (user.quota !== undefined) lines.push(`quota = ${userQuota(user.quota)}`);
     blocks.push(lines.join('\n'));
   }

@@ -19,6 +19,11 @@ export interface QuotaSettings {
   grace: number;
 }
 
+/** One of the locks an mbox append can take ([locks] mbox_locks). */
+export type MboxLockType = 'dotlock' | 'fcntl' | 'flock';
+/** The order they are taken in, whichever are configured. */
+export const MBOX_LOCK_ORDER: readonly MboxLockType[] = ['dotlock', 'fcntl', 'flock'];
+
 /** What an over-quota delivery becomes: a 5.2.2 bounce or a 4.2.2 deferral. */
 export type OverQuota = 'bounce' | 'defer';
 
@@ -52,6 +57,8 @@ export interface ScannerConfig {
 export interface UserConfig {
   /** Maildir path template: `~` = the user's home, `%u` = the user name. */
   maildir?: string;
+  /** This user's inbox is this mbox file (template like maildir); wins over [delivery] mbox. */
+  mbox?: string;
   /** Per-user quota; each key present overrides the global [quota] one. */
   quota?: Partial<QuotaSettings>;
 }
@@ -69,6 +76,10 @@ export interface Config {
     autocreateFolders: boolean;
     /** The sendmail(1) program for Sieve redirects and vacation replies (argv[0]; never run through a shell). */
     sendmail: string;
+    /** Every user's inbox is this mbox file (`/var/mail/%u`; `~/` = home); '' = the Maildir. */
+    mbox: string;
+    /** Directory of mbox files for Sieve fileinto when the inbox is an mbox and the user has no Maildir of their own; '' = Maildir++ folders. */
+    mboxFolders: string;
   };
   /** Who an envelope address is (`[delivery] domains`, `recipient_delimiter`): src/recipients/. */
   recipients: RecipientSettings;
@@ -82,6 +93,12 @@ export interface Config {
     timeoutMs: number;
     /** A lock older than this is presumed left by a killed process, in ms. */
     staleMs: number;
+    /** The locks an mbox append takes, in this order (Postfix's mailbox_delivery_lock). */
+    mboxLocks: MboxLockType[];
+    /** An mbox's FILE.lock older than this whose holder is gone is broken, in ms. */
+    mboxDotlockStaleMs: number;
+    /** The setgid helper that takes FILE.lock where the delivering uid cannot write the directory. */
+    dotlockfile: string;
   };
   log: { target: LogTarget };
   users: Record<string, UserConfig>;
@@ -215,10 +232,13 @@ export function defaultConfig(): Config {
       maxMessageSize: 50 * 1024 * 1024,
       autocreateFolders: true,
       sendmail: '/usr/sbin/sendmail',
+      mbox: '',
+      mboxFolders: '',
     },
     recipients: { domains: [], delimiter: '+' },
     quota: { storage: 0, messages: 0, grace: 0, overQuota: 'bounce', ignoreFolders: [] },
-    locks: { timeoutMs: 10_000, staleMs: 60_000 },
+    // mbox: Dovecot's mbox_write_locks default; stale after 5 min as liblockfile's pid-less rule
+    locks: { timeoutMs: 10_000, staleMs: 60_000, mboxLocks: ['dotlock', 'fcntl'], mboxDotlockStaleMs: 300_000, dotlockfile: '/usr/bin/dotlockfile' },
     log: { target: { kind: 'syslog' } },
     users: {},
     scanners: [],

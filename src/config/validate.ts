@@ -6,7 +6,7 @@
  * import the TOML parser (load.ts does both, lazily). Pure: no I/O.
  */
 import { mailboxDir } from '../sieve/mailbox-name.js';
-import { defaultConfig, type Config, type LogTarget, type OverQuota, type QuotaSettings, type UserConfig } from './schema.js';
+import { defaultConfig, MBOX_LOCK_ORDER, type Config, type LogTarget, type MboxLockType, type OverQuota, type QuotaSettings, type UserConfig } from './schema.js';
 import { checkKnown, count, duration, durationIn, show, size, table, typeName, type Fail, type Path, type Table } from './fields.js';
 import { keyLine, tomlKey } from './key-lines.js';
 import { DELIVERY_RECIPIENT_KEYS, validateRecipients } from './validate-recipients.js';
@@ -40,12 +40,12 @@ const MIN_LOCK_STALE_MS = 1_000;
 
 const KNOWN = {
   top: ['delivery', 'quota', 'locks', 'log', 'users', 'scanner', 'scanning', 'spam', 'virus', 'sieve', 'lmtp', 'policy'],
-  delivery: ['maildir', 'deadline', 'max_message_size', ...DELIVERY_SIEVE_KEYS, ...DELIVERY_RECIPIENT_KEYS],
+  delivery: ['maildir', 'deadline', 'max_message_size', ...DELIVERY_SIEVE_KEYS, ...DELIVERY_RECIPIENT_KEYS, 'mbox', 'mbox_folders'],
   quota: ['storage', 'messages', 'grace', 'over_quota', 'ignore_folders'],
   userQuota: ['storage', 'messages', 'grace'],
-  locks: ['timeout', 'stale'],
+  locks: ['timeout', 'stale', 'mbox_locks', 'mbox_dotlock_stale', 'dotlockfile'],
   log: ['target'],
-  user: ['maildir', 'quota'],
+  user: ['maildir', 'quota', 'mbox'],
 } as const;
 
 /** validateConfig checks `raw` (as parsed from `text`, read from `source`). */
@@ -73,6 +73,8 @@ export function validateConfig(
       d.maildir = maildir(delivery['maildir'], ['delivery', 'maildir'], fail) ?? d.maildir;
       d.deadlineMs = deadline(delivery['deadline'], ['delivery', 'deadline'], fail) ?? d.deadlineMs;
       d.maxMessageSize = size(delivery['max_message_size'], ['delivery', 'max_message_size'], fail) ?? d.maxMessageSize;
+      d.mbox = mboxPath(delivery['mbox'], ['delivery', 'mbox'], fail) ?? d.mbox;
+      d.mboxFolders = mboxPath(delivery['mbox_folders'], ['delivery', 'mbox_folders'], fail) ?? d.mboxFolders;
     }
     const quota = table(top['quota'], ['quota'], fail);
     if (quota) {
@@ -87,6 +89,9 @@ export function validateConfig(
       const l = config.locks;
       l.timeoutMs = lockTimeout(locks['timeout'], ['locks', 'timeout'], fail) ?? l.timeoutMs;
       l.staleMs = lockStale(locks['stale'], ['locks', 'stale'], fail) ?? l.staleMs;
+      l.mboxLocks = mboxLocks(locks['mbox_locks'], ['locks', 'mbox_locks'], fail) ?? l.mboxLocks;
+      l.mboxDotlockStaleMs = lockStale(locks['mbox_dotlock_stale'], ['locks', 'mbox_dotlock_stale'], fail) ?? l.mboxDotlockStaleMs;
+      l.dotlockfile = absolutePath(locks['dotlockfile'], ['locks', 'dotlockfile'], fail) ?? l.dotlockfile;
     }
     const log = table(top['log'], ['log'], fail);
     if (log) {
@@ -122,6 +127,8 @@ function users(v: unknown, fail: Fail): Record<string, UserConfig> {
     const user: UserConfig = {};
     const m = maildir(t['maildir'], [...path, 'maildir'], fail);
     if (m !== undefined) user.maildir = m;
+    const mb = maildir(t['mbox'], [...path, 'mbox'], fail);
+    if (mb !== undefined) user.mbox = mb;
     // `quota = { ... }` and `[users.NAME.quota]` are the same table in TOML.
     const q = table(t['quota'], [...path, 'quota'], fail);
     if (q) {
@@ -156,6 +163,34 @@ function maildir(v: unknown, path: Path, fail: Fail): string | undefined {
 export function deadlineProblem(ms: number): string | undefined {
   if (ms >= MIN_DEADLINE_MS && ms <= MAX_DEADLINE_MS) return undefined;
   return 'must be between 1s and 900s (Postfix kills mda at command_time_limit, 1000s by default, and bounces the mail)';
+}
+
+/** mboxPath: a path template as for a Maildir, or '' (none: `mda config show` prints the default so). */
+const mboxPath = (v: unknown, path: Path, fail: Fail): string | undefined => (v === '' ? '' : maildir(v, path, fail));
+
+/**
+ * mboxLocks: a non-empty subset of dotlock, fcntl, flock, listed in that order (the order
+ * they are taken, as Postfix's mailbox_delivery_lock): an mbox is never written unlocked.
+ */
+function mboxLocks(v: unknown, path: Path, fail: Fail): MboxLockType[] | undefined {
+  if (v === undefined) return undefined;
+  const usage = `must be a non-empty array of ${MBOX_LOCK_ORDER.map((k) => JSON.stringify(k)).join(', ')}, in that order`;
+  if (!Array.isArray(v) || v.length === 0) return fail(path, `${usage}, got ${Array.isArray(v) ? 'an empty array' : typeName(v)}`);
+  let last = -1;
+  for (const [i, k] of v.entries()) {
+    const at = MBOX_LOCK_ORDER.indexOf(k as MboxLockType);
+    if (at < 0) return fail(path, `${usage}; element ${i + 1} is ${typeof k === 'string' ? JSON.stringify(k) : typeName(k)}`);
+    if (at <= last) return fail(path, `${usage}; element ${i + 1} ${JSON.stringify(k)} is out of order or repeated`);
+    last = at;
+  }
+  return v as MboxLockType[];
+}
+
+function absolutePath(v: unknown, path: Path, fail: Fail): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') return fail(path, `must be a string, got ${typeName(v)}`);
+  if (!v.startsWith('/') || v.includes('\0')) return fail(path, `must be an absolute path, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function deadline(v: unknown, path: Path, fail: Fail): number | undefined {

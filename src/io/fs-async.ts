@@ -5,7 +5,7 @@
  * Thin: no policy, no retries; errors are the plain errno errors of node:fs.
  */
 import {
-  close as fsClose, fstat as fsFstat, fsync as fsFsync, futimes as fsFutimes, link as fsLink, lstat as fsLstat, mkdir as fsMkdir, open as fsOpen,
+  access as fsAccess, close as fsClose, fstat as fsFstat, fsync as fsFsync, ftruncate as fsFtruncate, futimes as fsFutimes, link as fsLink, lstat as fsLstat, mkdir as fsMkdir, open as fsOpen,
   read as fsRead, readdir as fsReaddir, readFile as fsReadFile, realpath as fsRealpath, rename as fsRename, stat as fsStat, unlink as fsUnlink,
   utimes as fsUtimes, write as fsWrite, type Dirent, type Stats,
 } from 'node:fs';
@@ -39,6 +39,8 @@ const done = (fn: (cb: (err: NodeJS.ErrnoException | null) => void) => void): Pr
 export const open = (path: string, flags: number | string, mode?: number) => call<number>((cb) => fsOpen(path, flags, mode, cb));
 export const close = (fd: number) => done((cb) => fsClose(fd, cb));
 export const fsync = (fd: number) => done((cb) => fsFsync(fd, cb));
+export const ftruncate = (fd: number, len: number) => done((cb) => fsFtruncate(fd, len, cb));
+export const access = (path: string, mode: number) => done((cb) => fsAccess(path, mode, cb));
 export const fstat = (fd: number) => call<Stats>((cb) => fsFstat(fd, cb));
 export const stat = (path: string) => call<Stats>((cb) => fsStat(path, cb));
 export const lstat = (path: string) => call<Stats>((cb) => fsLstat(path, cb));

@@ -110,7 +110,7 @@ export function lmtpHandler(deps: LmtpServerDeps, conn: Conn): ConnectionHandler
         deps.metrics?.rcptRefused(quota.outcome);
         return { accept: false, outcome: quota.outcome };
       }
-      const resolved = { user: r.user, switchTo: r.switchTo, uid: r.uid, home: r.home, maildir: r.maildir };
+      const resolved = { user: r.user, switchTo: r.switchTo, uid: r.uid, home: r.home, maildir: r.maildir, ...(r.mbox && { mbox: r.mbox }) };
       accepted.push({ address: to, user: r.user, extension: r.extension, resolved });
       return { accept: true };
     } finally {

@@ -9,7 +9,11 @@
  * a held lock is refreshed so it never looks stale. One lock file's own
  * operations (token, read-back, refresh, stale break) are in lock-file.ts;
  * Dovecot's own dotlocks (plan.ts DOVECOT_DOTLOCKS) are created and broken by
- * dovecot-dotlock.ts, and otherwise held, refreshed and released alike.
+ * dovecot-dotlock.ts, and otherwise held, refreshed and released alike. An
+ * mbox's locks (plan.ts mbox-*) are the FILE.lock (mbox-dotlock.ts: link()-made,
+ * or through dotlockfile where the directory is not ours) and kernel locks on
+ * the caller's open descriptor (kernel-lock.ts), which have no file, no token
+ * and no refresh, and which the process's exit drops without the holder.
  * Must not: hold a lock while waiting for another lock (it backs off empty-handed).
  */
 import type { Deadline } from '../deadline/deadline.js';
@@ -17,11 +21,15 @@ import { OutcomeError, temp } from '../outcome/outcome.js';
 import type { LockHolder } from './holder.js';
 import { breakIfStale, createLock, newContent, refreshLock, removeIfOurs, type LockContent } from './lock-file.js';
 import { tryDovecotLock } from './dovecot-dotlock.js';
-import { backoffMs, canFollow, DOVECOT_DOTLOCKS, planLocks, refreshEveryMs, type LockRequest } from './plan.js';
+import { releaseKernelLock, tryKernelLock } from './kernel-lock.js';
+import { helperContent, releaseHelperDotlock, releaseHelperDotlockSync, tryHelperDotlock, tryMboxDotlock } from './mbox-dotlock.js';
+import { backoffMs, canFollow, DOVECOT_DOTLOCKS, KERNEL_LOCKS, planLocks, refreshEveryMs, type LockRequest } from './plan.js';
 
 export interface LockOptions {
   timeoutMs: number;
   staleMs: number;
+  /** An mbox's FILE.lock is broken only when older than this and its holder is gone ([locks] mbox_dotlock_stale). */
+  mboxStaleMs?: number;
   deadline: Deadline;
   /** The session's record of held locks, for its front end's exit hook (holder.ts). */
   holder?: LockHolder;
@@ -40,22 +48,47 @@ interface Held {
   content: LockContent;
 }
 
+/** The mbox kernel lock's fd, which the caller must give (plan.ts LockRequest.fd). */
+function kernelFd(req: LockRequest): number {
+  if (req.fd === undefined) throw new Error(`lock ${req.kind} ${req.path} needs the open descriptor`);
+  return req.fd;
+}
+
 /** tryLock makes one non-blocking attempt; returns the content written, or undefined if held. */
 async function tryLock(req: LockRequest, opts: LockOptions): Promise<LockContent | undefined> {
   // Dovecot's own lock files follow Dovecot's format and stale rule, not mda's.
   if (DOVECOT_DOTLOCKS.has(req.kind)) return tryDovecotLock(req.path, (ms) => opts.deadline.sleep(ms));
+  // A kernel lock has no file and no token: an empty content marks it held.
+  if (req.kind === 'mbox-fcntl' || req.kind === 'mbox-flock') return (await tryKernelLock(req.kind, kernelFd(req))) ? Buffer.alloc(0) : undefined;
+  if (req.kind === 'mbox-dotlock' && req.helper) return (await tryHelperDotlock(req.helper, req.path)) ? helperContent() : undefined;
   const { staleMs } = opts;
   const { path } = req;
   const content = newContent();
+  if (req.kind === 'mbox-dotlock') return (await tryMboxDotlock(path, content, opts.mboxStaleMs ?? staleMs)) ? content : undefined;
   if (await createLock(path, content)) return content;
   await breakIfStale(path, staleMs);
   return undefined;
 }
 
+/** release: the mirror of tryLock for one held lock. */
+async function release(h: Held): Promise<void> {
+  const { req } = h;
+  if (req.kind === 'mbox-fcntl' || req.kind === 'mbox-flock') return releaseKernelLock(req.kind, kernelFd(req));
+  if (req.kind === 'mbox-dotlock' && req.helper) return releaseHelperDotlock(req.helper, req.path);
+  await removeIfOurs(req.path, h.content);
+}
+
+/** remember: what the exit hook must undo if the process ends holding it (the kernel drops kernel locks itself). */
+function remember(holder: LockHolder | undefined, h: Held): void {
+  if (!holder || KERNEL_LOCKS.has(h.req.kind)) return;
+  const { helper, path } = h.req;
+  holder.add(path, h.content, helper ? () => releaseHelperDotlockSync(helper, path) : undefined);
+}
+
 async function releaseAll(taken: Held[], holder: LockHolder | undefined): Promise<void> {
   for (const h of taken.splice(0).reverse()) {
-    await removeIfOurs(h.req.path, h.content);
-    holder?.remove(h.req.path); // only now: the exit hook still covers an exit mid-release
+    await release(h);
+    if (!KERNEL_LOCKS.has(h.req.kind)) holder?.remove(h.req.path); // only now: the exit hook still covers an exit mid-release
   }
 }
 
@@ -89,7 +122,7 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
         if (content === undefined) break;
         const h = { req, content };
         taken.push(h);
-        opts.holder?.add(req.path, content);
+        remember(opts.holder, h);
       }
       if (taken.length === plan.length) break;
       // Busy: back off empty-handed so nobody waits on a lock we hold.
@@ -105,7 +138,8 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
   }
   // Held longer than a fraction of `stale`: touch the files so nobody breaks a live lock.
   const refresh = opts.deadline.every(refreshEveryMs(opts.staleMs), () => {
-    for (const h of taken) void refreshLock(h.req.path, h.content);
+    // Kernel locks never age; dotlockfile's lock holds our pid, which liblockfile readers check instead.
+    for (const h of taken) if (!KERNEL_LOCKS.has(h.req.kind) && !h.req.helper) void refreshLock(h.req.path, h.content);
   });
   return {
     held: taken.map((h) => h.req.path),

@@ -14,18 +14,9 @@ import { close, lstat, unlink } from '../io/fs-async.js';
 import { openUserFile, readFd } from '../io/user-file.js';
 import { DOVECOT_LOCK_READ_MAX, dovecotLockContent, dovecotLockStale, type FileTimes } from './dovecot-dotlock-rule.js';
 import { createLock, type LockContent } from './lock-file.js';
+import { pidAlive } from './pid-alive.js';
 
 const times = (st: { mtimeMs: number; ctimeMs: number }): FileTimes => ({ mtimeS: Math.floor(st.mtimeMs / 1000), ctimeS: Math.floor(st.ctimeMs / 1000) });
-
-/** pidAlive: kill(pid, 0); EPERM means it runs under another user. */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 /** readLock: what the lock holds, read as Dovecot does (≤ 511 bytes); undefined when it cannot be read. */
 async function readLock(path: string): Promise<string | undefined> {

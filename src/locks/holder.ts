@@ -8,11 +8,11 @@
 import { removeIfOursSync, type LockContent } from './lock-file.js';
 
 export class LockHolder {
-  private readonly held = new Map<string, LockContent>();
+  private readonly held = new Map<string, { content: LockContent; releaseSync?: () => void }>();
 
-  /** add records a lock just taken (its path and the token written in it). */
-  add(path: string, content: LockContent): void {
-    this.held.set(path, content);
+  /** add records a lock just taken (its path and the token written in it; releaseSync when removing it is not an unlink, e.g. dotlockfile -u). */
+  add(path: string, content: LockContent, releaseSync?: () => void): void {
+    this.held.set(path, { content, releaseSync });
   }
 
   /** remove forgets a lock once it has been released. */
@@ -26,7 +26,10 @@ export class LockHolder {
 
   /** releaseSync removes every lock still held, newest first, if it still holds our token. */
   releaseSync(): void {
-    for (const [path, content] of [...this.held].reverse()) removeIfOursSync(path, content);
+    for (const [path, h] of [...this.held].reverse()) {
+      if (h.releaseSync) h.releaseSync();
+      else removeIfOursSync(path, h.content);
+    }
     this.held.clear();
   }
 }

@@ -123,12 +123,14 @@ const PEEK_MAX = 1024;
  * breakIfStale removes a lock whose holder died. Breaking is itself guarded by
  * `<path>.break` so two breakers cannot both delete, one of them deleting the
  * fresh lock the other just created; and the lock must still be the same file
- * with the same token once the guard is held.
+ * with the same token once the guard is held. `holderGone`, when given, must also agree
+ * from the token (an mbox's FILE.lock: only a dead holder's lock is broken, mbox-dotlock-rule.ts).
  */
-export async function breakIfStale(path: string, staleMs: number): Promise<void> {
+export async function breakIfStale(path: string, staleMs: number, holderGone?: (token: Buffer | undefined, ageMs: number) => boolean): Promise<void> {
   const st = await lstat(path).catch(() => undefined);
   if (!st || !isStale(st.mtimeMs, Date.now(), staleMs)) return;
   const token = await readContent(path, PEEK_MAX);
+  if (holderGone && !holderGone(token, Date.now() - st.mtimeMs)) return;
   const guard = `${path}.break`;
   let fd: number;
   try {

@@ -15,6 +15,14 @@ export const LOCK_RANK = {
   // is re-read and rewritten; taken alone before the commit. Its rank only matters to a future caller that
   // holds the commit lock (it may follow it) or wants quota-recalc with it (Dovecot-owned lock first).
   'dovecot-uidlist': 15,
+  // An mbox (/var/mail/USER, or a Sieve folder file): the locks every other program there takes, in
+  // Postfix mbox_open()'s order: the FILE.lock dotlock first, then the kernel locks on the open
+  // file (fcntl, then flock), as [locks] mbox_locks lists them. Ranked before the Maildir's commit
+  // lock: a mixed plan (an mbox inbox, Maildir++ folders) takes a Maildir's while they are held
+  // (mbox/deliver-mbox.ts `then`), never the other way round.
+  'mbox-dotlock': 5,
+  'mbox-fcntl': 6,
+  'mbox-flock': 7,
 } as const;
 
 export type LockKind = keyof typeof LOCK_RANK;
@@ -26,17 +34,30 @@ export type LockKind = keyof typeof LOCK_RANK;
  */
 export const DOVECOT_DOTLOCKS: ReadonlySet<LockKind> = new Set<LockKind>(['dovecot-uidlist']);
 
+/**
+ * Kinds that lock an open descriptor in the kernel (fcntl, flock), not a lock file: several
+ * of them may lock one path, and the process's exit drops them, so no exit hook is needed.
+ */
+export const KERNEL_LOCKS: ReadonlySet<LockKind> = new Set<LockKind>(['mbox-fcntl', 'mbox-flock']);
+
 export interface LockRequest {
   kind: LockKind;
   path: string;
+  /** Kernel locks: the open descriptor of `path` to lock (the one the caller writes through). */
+  fd?: number;
+  /** mbox-dotlock: take it through this setgid helper (dotlockfile) instead of creating it ourselves. */
+  helper?: string;
 }
+
+/** What makes two requests the same lock: the path, and for kernel locks the kind too. */
+const lockKey = (r: LockRequest): string => (KERNEL_LOCKS.has(r.kind) ? `${r.path}\0${r.kind}` : r.path);
 
 /** planLocks sorts a request into the canonical order and drops duplicates. */
 export function planLocks(requests: readonly LockRequest[]): LockRequest[] {
   const byPath = new Map<string, LockRequest>();
   for (const r of requests) {
-    const seen = byPath.get(r.path);
-    if (!seen || LOCK_RANK[r.kind] < LOCK_RANK[seen.kind]) byPath.set(r.path, r);
+    const seen = byPath.get(lockKey(r));
+    if (!seen || LOCK_RANK[r.kind] < LOCK_RANK[seen.kind]) byPath.set(lockKey(r), r);
   }
   return [...byPath.values()].sort(
     (a, b) => LOCK_RANK[a.kind] - LOCK_RANK[b.kind] || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
@@ -48,7 +69,7 @@ export function canFollow(held: readonly LockRequest[], next: LockRequest): bool
   const last = held[held.length - 1];
   if (!last) return true;
   const order = planLocks([last, next]);
-  return order[0] === last && last.path !== next.path;
+  return order[0] === last && lockKey(last) !== lockKey(next);
 }
 
 /**

@@ -17,6 +17,8 @@ export type TempCause =
   | 'mailbox-unavailable' // EACCES, ENOENT, ESTALE, EAGAIN...
   | 'unsafe-mailbox' // Maildir owned by someone else, symlinked, world-writable
   | 'mailbox-busy' // a lock stayed held past its timeout
+  | 'lock-unsupported' // mbox fcntl/flock configured but the native fs-ext cannot be loaded
+  | 'mbox-spool-unwritable' // the mbox is missing and its directory (e.g. /var/mail 2775 root:mail) is not ours to create in
   | 'over-quota' // Maildir++ quota reached, [quota] over_quota = "defer"
   | 'scanner-unavailable' // a scanner with on_failure = "defer" failed
   | 'system'; // cannot switch user, look up the account, ...

@@ -27,6 +27,8 @@ export const TEMP_TABLE: Record<TempCause, { dsn: string; text: string }> = {
   'mailbox-unavailable': { dsn: '4.2.0', text: 'mailbox unavailable' },
   'unsafe-mailbox': { dsn: '4.2.0', text: 'mailbox refused as unsafe' },
   'mailbox-busy': { dsn: '4.2.0', text: 'mailbox busy, will retry' },
+  'lock-unsupported': { dsn: '4.3.0', text: 'mbox locking unavailable' },
+  'mbox-spool-unwritable': { dsn: '4.2.0', text: 'mbox missing and cannot be created' },
   'over-quota': { dsn: '4.2.2', text: 'Mailbox full' },
   'scanner-unavailable': { dsn: '4.3.0', text: 'content scanner unavailable, will retry' },
   system: { dsn: '4.3.0', text: 'system error' },

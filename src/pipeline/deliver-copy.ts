@@ -24,7 +24,7 @@ import { userScriptPath } from '../sieve/script-path.js';
 import { storeTargets, type StoreTarget } from '../sieve/targets.js';
 import { earlyChecks } from './early-checks.js';
 import type { Envelope } from './envelope.js';
-import type { Recipient } from './recipient.js';
+import { expandMaildir, type Recipient } from './recipient.js';
 import { scanStage } from './scan.js';
 
 /** What the delivery learned, for the log line. */
@@ -105,8 +105,15 @@ export async function deliverCopy(s: Session, c: CopyInput): Promise<Outcome> {
     spool = scanned.spool;
     facts.scan = scanned.why;
     const quota = quotaFor(config, rcpt.user);
+    const mbox = rcpt.mbox;
     const execute = async (targets: readonly CommitTarget[]): Promise<Outcome> =>
-      (await executePlan({ session: s, recipient: rcpt.user, maildir: rcpt.maildir, uid: rcpt.uid, spool, targets, quota })).outcome;
+      mbox
+        ? // mbox code (and its native lock addon) loads only for an mbox user: Maildir start-up stays as it was.
+          (await import('../commit/execute-mbox-plan.js')).executeMboxPlan({
+            session: s, recipient: rcpt.user, place: mbox, uid: rcpt.uid, sender: c.envelope.sender, spool, targets, quota,
+            stateDir: expandMaildir(config.sieve.stateDir || '~/.mda', rcpt.user, rcpt.home, rcpt.home),
+          })
+        : (await executePlan({ session: s, recipient: rcpt.user, maildir: rcpt.maildir, uid: rcpt.uid, spool, targets, quota })).outcome;
 
     // Infected mail bypasses Sieve: its place is the [virus] action's, never the user's.
     const infected = scanned.verdicts.some((v) => v.status === 'infected');

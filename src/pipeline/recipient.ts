@@ -10,6 +10,16 @@ import type { Config, UserConfig } from '../config/schema.js';
 import { reject, temp, type Outcome } from '../outcome/outcome.js';
 import { findAccount, runningAccount, type Account } from '../privileges/accounts.js';
 
+/** Where an mbox user's mail goes (see commit/execute-mbox-plan.ts). */
+export interface MboxPlace {
+  /** The inbox mbox file. */
+  inbox: string;
+  /** Directory of mbox files for Sieve fileinto; undefined = Maildir++ folders of folderMaildir. */
+  folders: string | undefined;
+  /** The user's Maildir, for fileinto when folders is undefined. */
+  folderMaildir: string;
+}
+
 export interface Recipient {
   user: string;
   /** Account to become before touching any path (only when running as root). */
@@ -17,7 +27,13 @@ export interface Recipient {
   /** The uid that will own the Maildir. */
   uid: number;
   home: string;
+  /**
+   * The Maildir; for an mbox user, the private Maildir-shaped area where the message is
+   * spooled before its append (<[sieve] state_dir>/mbox-spool), never shown to a reader.
+   */
   maildir: string;
+  /** Set when the inbox is an mbox: --mbox, [users.NAME] mbox, or [delivery] mbox. */
+  mbox?: MboxPlace;
 }
 
 export interface RecipientInput {
@@ -31,6 +47,11 @@ export interface RecipientInput {
   flagMaildir: string | undefined;
   configMaildir: string;
   cwd: string;
+  /** --mbox, [delivery] mbox ('' = none), [delivery] mbox_folders ('' = none), [sieve] state_dir. */
+  flagMbox?: string;
+  configMbox?: string;
+  configMboxFolders?: string;
+  stateDir?: string;
 }
 
 /** expandMaildir: `~` = home, `%u` = user; a relative config path is under home. */
@@ -67,11 +88,21 @@ export function planRecipient(i: RecipientInput): Recipient | Outcome {
   const maildir = i.flagMaildir !== undefined
     ? expandMaildir(i.flagMaildir, user, home, i.cwd)
     : expandMaildir(userConfig?.maildir ?? i.configMaildir, user, home, home);
-  return { user, switchTo, uid, home, maildir };
+  const mboxTemplate = i.flagMbox ?? userConfig?.mbox ?? (i.configMbox || undefined);
+  if (mboxTemplate === undefined) return { user, switchTo, uid, home, maildir };
+  // A Maildir of the user's own (--maildir, [users.NAME] maildir) keeps fileinto in Maildir++ folders.
+  const ownMaildir = i.flagMaildir !== undefined || userConfig?.maildir !== undefined;
+  const mbox: MboxPlace = {
+    inbox: expandMaildir(mboxTemplate, user, home, i.flagMbox !== undefined ? i.cwd : home),
+    folders: !ownMaildir && i.configMboxFolders ? expandMaildir(i.configMboxFolders, user, home, home) : undefined,
+    folderMaildir: maildir,
+  };
+  const spoolRoot = expandMaildir(join(i.stateDir || '~/.mda', 'mbox-spool'), user, home, home);
+  return { user, switchTo, uid, home, maildir: spoolRoot, mbox };
 }
 
 export async function resolveRecipient(
-  flags: { user?: string; maildir?: string },
+  flags: { user?: string; maildir?: string; mbox?: string },
   config: Config,
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
@@ -89,7 +120,11 @@ export async function resolveRecipient(
     envHome: env.HOME,
     flagMaildir: flags.maildir,
     configMaildir: config.delivery.maildir,
-    // Postfix's cwd is its queue directory; ask for it only when a relative --maildir needs it
-    cwd: flags.maildir && !isAbsolute(flags.maildir) && !flags.maildir.startsWith('~') ? process.cwd() : '/',
+    // Postfix's cwd is its queue directory; ask for it only when a relative --maildir or --mbox needs it
+    cwd: [flags.maildir, flags.mbox].some((p) => p && !isAbsolute(p) && !p.startsWith('~')) ? process.cwd() : '/',
+    flagMbox: flags.mbox,
+    configMbox: config.delivery.mbox,
+    configMboxFolders: config.delivery.mboxFolders,
+    stateDir: config.sieve.stateDir,
   });
 }

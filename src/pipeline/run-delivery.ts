@@ -25,6 +25,8 @@ export type { DeliveryFacts } from './deliver-copy.js';
 export interface DeliveryArgs {
   user?: string;
   maildir?: string;
+  /** --mbox: the inbox is this mbox file. */
+  mbox?: string;
   folder?: string;
   sender?: string;
   recipient?: string;

@@ -8,7 +8,7 @@
  * admin's. Pure: no I/O.
  */
 import { parseRecipientAddress } from '../recipients/address.js';
-import type { RcptQuotaVerdict } from '../recipients/quota-verdict.js';
+import type { QuotaTarget, RcptQuotaVerdict } from '../recipients/quota-verdict.js';
 import { rcptReply, type RcptReply } from '../recipients/rcpt-reply.js';
 import type { RcptResolution } from '../recipients/resolve.js';
 import type { AliasNames } from './aliases.js';
@@ -55,10 +55,10 @@ export function screenRequest(req: PolicyRequest, scope: PolicyScope, aliases: A
 }
 
 /** fromResolution: unknown is refused; a resolver that cannot tell is mda's trouble; a user needs the quota check. */
-export function fromResolution(r: RcptResolution): Decision | { kind: 'quota'; target: { user: string; maildir: string; uid: number } } {
+export function fromResolution(r: RcptResolution): Decision | { kind: 'quota'; target: QuotaTarget } {
   if (r.kind === 'unknown') return { verdict: 'refuse', why: r.why, reply: rcptReply('unknown') };
   if (r.kind === 'temp') return dunno('cannot tell who the recipient is', `recipient lookup: ${r.why}`);
-  return { kind: 'quota', target: { user: r.user, maildir: r.maildir, uid: r.uid } };
+  return { kind: 'quota', target: { user: r.user, maildir: r.maildir, uid: r.uid, ...(r.mbox && { mbox: { inbox: r.mbox.inbox } }) } };
 }
 
 /** fromQuota: over quota is refused with [quota] over_quota's reply; a maildirsize not read is mda's trouble. */

@@ -82,11 +82,11 @@ export class PolicyService {
     }
     const next = fromResolution(r);
     if (!('kind' in next)) return next;
-    const vkey = `${next.target.maildir}\0${next.target.uid}\0${req.size}`;
+    const vkey = `${next.target.mbox?.inbox ?? next.target.maildir}\0${next.target.uid}\0${req.size}`;
     let v = this.verdicts.get(vkey);
     if (v === undefined) {
       v = await rcptQuotaVerdict(next.target, req.size, this.o.config, signal);
-      if (v.verdict === 'over' || !v.why.startsWith('maildirsize not read')) this.verdicts.set(vkey, v);
+      if (v.verdict === 'over' || !/^(maildirsize|mbox) not read/.test(v.why)) this.verdicts.set(vkey, v);
     }
     return fromQuota(v);
   }

@@ -10,12 +10,15 @@
  * cannot prove: refusing here on numbers nobody checked could defer a mailbox
  * forever, since no commit would ever come to recount it.
  * rcptQuotaDecision is pure; rcptQuotaVerdict adds the read.
+ * An mbox inbox is judged by its file's size instead (rcptMboxQuotaDecision).
  * Must not: scan directories, take locks, write anything.
  */
 import type { Config } from '../config/schema.js';
 import type { Outcome } from '../outcome/outcome.js';
 import { quotaFor, type UserQuota } from '../quota/limits.js';
 import { checkQuota, limitsInForce, recalcReason, type LimitsSource } from '../quota/maildirsize.js';
+import { lstat } from '../io/fs-async.js';
+import { mboxOverQuota } from '../mbox/quota-rule.js';
 import { overQuotaOutcome } from '../quota/policy.js';
 import { readMaildirsize, type MaildirsizeHead } from '../quota/store.js';
 import { rcptReply, type RcptReply } from './rcpt-reply.js';
@@ -75,11 +78,39 @@ export function rcptQuotaDecision(f: RcptQuotaFacts): RcptQuotaVerdict {
   };
 }
 
+/** An mbox inbox as lstat() saw it (the file's size is its usage: mbox/quota-rule.ts). */
+export interface MboxFileFacts {
+  size: number;
+  uid: number;
+  /** A regular file, not a symlink, FIFO or device. */
+  regular: boolean;
+}
+
+/**
+ * rcptMboxQuotaDecision: the same question for an mbox inbox, answered by the file's size
+ * against the storage limit (mbox has no maildirsize and no message limit). Only a file the
+ * commit would append to may refuse; a missing, unreadable, foreign or odd file is left to the
+ * commit, which creates or refuses it.
+ */
+export function rcptMboxQuotaDecision(f: { file: MboxFileFacts | undefined | { trouble: string }; quota: UserQuota; size: number; uid: number }): RcptQuotaVerdict {
+  if (f.quota.limits.storage <= 0) return ok('no storage quota');
+  if (f.file === undefined) return ok('mbox is missing');
+  if ('trouble' in f.file) return ok(`mbox not read: ${f.file.trouble}`);
+  if (!f.file.regular) return ok('mbox is not a regular file: left to the commit');
+  if (f.file.uid !== f.uid) return ok(`mbox is owned by uid ${f.file.uid}, not ${f.uid}`);
+  const over = mboxOverQuota(f.file.size, Math.max(f.size, 1), f.quota);
+  if (over === undefined) return ok('fits');
+  const outcome = overQuotaOutcome(f.quota.overQuota, over) as Extract<Outcome, { kind: 'temp' | 'reject' }>;
+  return { verdict: 'over', limit: 'storage', from: 'config', detail: over, outcome, reply: rcptReply(outcome.kind === 'temp' ? 'over-defer' : 'over-bounce') };
+}
+
 /** Where to look: a resolved recipient (resolve.ts 'user'). */
 export interface QuotaTarget {
   user: string;
   maildir: string;
   uid: number;
+  /** Set when the inbox is an mbox: its file, not the Maildir's maildirsize, is what fills up. */
+  mbox?: { inbox: string };
 }
 
 /**
@@ -88,6 +119,17 @@ export interface QuotaTarget {
  */
 export async function rcptQuotaVerdict(rcpt: QuotaTarget, size: number, config: Config, signal: AbortSignal): Promise<RcptQuotaVerdict> {
   const quota = quotaFor(config, rcpt.user);
+  if (rcpt.mbox) {
+    let mfile: MboxFileFacts | undefined | { trouble: string };
+    try {
+      const st = await untilAborted(lstat(rcpt.mbox.inbox), signal);
+      mfile = { size: st.size, uid: st.uid, regular: st.isFile() };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      mfile = code === 'ENOENT' ? undefined : { trouble: code ?? (err as Error).message ?? String(err) };
+    }
+    return rcptMboxQuotaDecision({ file: mfile, quota, size, uid: rcpt.uid });
+  }
   let file: RcptQuotaFacts['file'];
   try {
     file = await untilAborted(readMaildirsize(rcpt.maildir), signal);

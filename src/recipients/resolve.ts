@@ -13,7 +13,7 @@
 import { reject, temp, type Outcome } from '../outcome/outcome.js';
 import type { Account, AccountLookup } from '../privileges/accounts.js';
 import { findAccount, runningAccount } from '../privileges/accounts.js';
-import { planRecipient } from '../pipeline/recipient.js';
+import { planRecipient, type MboxPlace } from '../pipeline/recipient.js';
 import { parseRecipientAddress, type RecipientAddress } from './address.js';
 import type { RecipientRules } from './rules.js';
 
@@ -31,6 +31,8 @@ export type RcptResolution =
       switchTo: Account | undefined;
       home: string;
       maildir: string;
+      /** Set when the inbox is an mbox (pipeline/recipient.ts). */
+      mbox?: MboxPlace;
     }
   | { kind: 'unknown'; why: string }
   | { kind: 'temp'; why: string };
@@ -90,6 +92,9 @@ export function decideRecipient(m: Exclude<AddressMatch, { kind: 'unknown' }>, f
     flagMaildir: undefined,
     configMaildir: rules.maildir,
     cwd: '/',
+    configMbox: rules.mbox,
+    configMboxFolders: rules.mboxFolders,
+    stateDir: rules.stateDir,
   });
   if ('kind' in plan) {
     if (plan.kind === 'reject') return { kind: 'unknown', why: plan.detail };
@@ -99,7 +104,7 @@ export function decideRecipient(m: Exclude<AddressMatch, { kind: 'unknown' }>, f
   if (plan.uid === 0) return { kind: 'temp', why: `${user} is uid 0: mda does not deliver as root (alias it to a person)` };
   return {
     kind: 'user', user, extension: m.addr.extension, matchedBy: m.kind === 'entry' ? m.by : 'account',
-    uid: plan.uid, switchTo: plan.switchTo, home: plan.home, maildir: plan.maildir,
+    uid: plan.uid, switchTo: plan.switchTo, home: plan.home, maildir: plan.maildir, ...(plan.mbox && { mbox: plan.mbox }),
   };
 }
 

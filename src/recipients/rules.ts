@@ -20,6 +20,10 @@ export interface RecipientRules {
   users: Readonly<Record<string, UserConfig>>;
   /** `[delivery] maildir`, for entries without their own. */
   maildir: string;
+  /** `[delivery] mbox` and `mbox_folders` ('' = none), `[sieve] state_dir` (the mbox spool's parent). */
+  mbox: string;
+  mboxFolders: string;
+  stateDir: string;
   /** `[lmtp] user` is set: only [users] entries are recipients, system accounts are never looked up. */
   virtualOnly: boolean;
 }
@@ -51,6 +55,9 @@ export function recipientRules(config: Config, opts: { virtualOnly: boolean }): 
     byName,
     users: config.users,
     maildir: config.delivery.maildir,
+    mbox: config.delivery.mbox,
+    mboxFolders: config.delivery.mboxFolders,
+    stateDir: config.sieve.stateDir,
     virtualOnly: opts.virtualOnly,
   };
 }

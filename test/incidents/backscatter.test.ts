@@ -6,20 +6,25 @@
  * (scripts/realstack/up.sh; spamd with its default 2 children), with a flood of bounces (null
  * sender, DSN bodies) and some real mail (from the sink domain, so any bounce Postfix made would
  * be caught) to ten local users (so Postfix's own limits, 2 local(8) per recipient, allow 20 at
- * once), three times in one run:
+ * once), three ways in one run:
  *
  *   mda deliver   as mailbox_command (one process per message, local(8)'s own concurrency)
- *   mda lmtp      as mailbox_transport (lmtp:unix:private/mda, system users mode)
- *   the recipe    procmail + spamc under one site-wide lockfile, as mailbox_command, on LOCKED_N
+ *   mda lmtp      as mailbox_transport of ten other users (lmtp:unix:private/mda,
+ *                 mailbox_transport_maps; system users mode)
+ *   the recipe    procmail + spamc under one site-wide lockfile, as the mailbox command of
+ *                 RECIPE_USERS (mailbox_command_maps), on LOCKED_N
  *
- * and spamd alone (spamc, as many at once as spamd has children) as its capacity. What must
- * hold: every message is delivered (status=sent) and scanned by spamd, once; mda's scans overlap
- * (a counting proxy in front of spamd sees more than one at once: no lock of mda's serialises
- * them) while the recipe's never do; no delivery comes near `command_time_limit` (Postfix's
+ * and spamd alone (spamc, as many at once as spamd has children) as its capacity. The recipe's
+ * LOCKED_N run alongside the two mda phases (its own users, its own scan meter): its rate is set
+ * by its lock (procmail retries every LOCKSLEEP, 8 s), not by the machine, so overlapping it keeps
+ * the file near 90 s without changing what it shows; spamd alone runs first, with nothing else.
+ * What must hold: every message is delivered (status=sent) and scanned by spamd, once; mda's
+ * scans overlap (a counting proxy in front of spamd sees more than one at once: no lock of mda's
+ * serialises them) while the recipe's never do; no delivery comes near `command_time_limit` (Postfix's
  * `delays=` transmission part); and nothing is mailed by the local system: every queue id in the
  * log is one the test submitted, no bounce, nothing at the sink. Speeds are printed as ratios
  * (reportIncident 'backscatter'), never asserted. 500 messages in CI, half per mda front end,
- * 5,000 with MDA_INCIDENT_FULL=1; the recipe gets LOCKED_N (10). Needs root, postfix, spamd,
+ * 5,000 with MDA_INCIDENT_FULL=1; the recipe gets LOCKED_N (8). Needs root, postfix, spamd,
  * spamc and procmail; skipped with a warning otherwise, except in CI (CI=true) or with
  * MDA_E2E_REQUIRED=1.
  */
@@ -65,9 +70,10 @@ const FULL = process.env.MDA_INCIDENT_FULL === '1';
 const N = (FULL ? 5_000 : 500) / 2;
 /**
  * The locked recipe is slow by design (that is the incident: procmail sleeps LOCKSLEEP, 8 s,
- * whenever the lock is taken): a small sample gives its rate.
+ * whenever the lock is taken): a small sample gives its rate, about LOCKED_N x 8 s, so it must fit
+ * in the time the two mda phases take (it runs alongside them).
  */
-const LOCKED_N = 10;
+const LOCKED_N = 8;
 const REAL_EVERY = 25;
 /** Scans of spamd alone, for its capacity. */
 const ALONE_N = 40;
@@ -82,6 +88,14 @@ const SPAMD_CHILDREN = 2;
  * Postfix runs local(8) for several at once (local_destination_concurrency_limit 2 per recipient).
  */
 const USERS = Array.from({ length: 10 }, (_, i) => `mdaincbs${i}`);
+/**
+ * The same for mda lmtp: its own ten users (mailbox_transport_maps), so that Postfix's
+ * configuration is set once before the flood: a reload while the recipe's deliveries are still in
+ * flight would leave their queue files behind (the new qmgr skips them as "still being delivered").
+ */
+const LMTP_USERS = Array.from({ length: 10 }, (_, i) => `mdaincbl${i}`);
+/** The recipe's recipients: LOCKED_N / 2 of them, so all LOCKED_N deliveries start at once and meet at the lock. */
+const RECIPE_USERS = Array.from({ length: LOCKED_N / 2 }, (_, i) => `mdaincbr${i}`);
 const SENDER = 'alice@sender.test';
 const RUN = `${Date.now()}-${randomBytes(3).toString('hex')}`;
 
@@ -167,6 +181,8 @@ describe.skipIf(skipReason !== null && !required)(`incident replay: backscatter 
   let stack: Realstack;
   const users: UnixUser[] = [];
   let meter: Awaited<ReturnType<typeof scanMeter>> | undefined;
+  /** The recipe's spamc talks to spamd through this one, so its scans are counted apart from mda's. */
+  let recipeMeter: Awaited<ReturnType<typeof scanMeter>> | undefined;
   let lmtp: LmtpServer | undefined;
   let spamdPort = 0;
   const created: string[] = [];
@@ -178,11 +194,11 @@ describe.skipIf(skipReason !== null && !required)(`incident replay: backscatter 
     execFileSync('postfix', ['-c', stack.postfixConfig, 'reload'], { stdio: 'ignore' });
   };
 
-  /** Sends n messages (bounces, one in REAL_EVERY real) and waits (bounded) for every status= line. */
-  async function run(phase: Phase, n: number): Promise<PhaseResult> {
-    const jobs = Array.from({ length: n }, (_, i) => ({ tok: `${phase}-${RUN}-${i}`, real: i % REAL_EVERY === 0, to: `${USERS[i % USERS.length]}@${stack.domain}` }));
+  /** Sends n messages (bounces, one in REAL_EVERY real) to `to` and waits (bounded) for every status= line; `via` counts the scans. */
+  async function run(phase: Phase, n: number, to: string[], via: NonNullable<typeof meter>): Promise<PhaseResult> {
+    const jobs = Array.from({ length: n }, (_, i) => ({ tok: `${phase}-${RUN}-${i}`, real: i % REAL_EVERY === 0, to: `${to[i % to.length]}@${stack.domain}` }));
     const queueIds: string[] = [];
-    meter!.reset();
+    via.reset();
     const t0 = performance.now();
     let next = 0;
     const client = async () => {
@@ -200,7 +216,7 @@ describe.skipIf(skipReason !== null && !required)(`incident replay: backscatter 
     }
     const wallS = (performance.now() - t0) / 1000;
     if (pending.length > 0) throw new Error(`${phase}: ${pending.length} messages without a status=; queue:\n${listQueue(stack)}`);
-    return { tokens: jobs.map((j) => j.tok), queueIds, statuses: queueIds.flatMap((q) => deliveryStatuses(stack, q)), wallS, ...meter!.stats() };
+    return { tokens: jobs.map((j) => j.tok), queueIds, statuses: queueIds.flatMap((q) => deliveryStatuses(stack, q)), wallS, ...via.stats() };
   }
 
   /** spamd's own capacity: ALONE_N messages of the flood's mix through spamc, SPAMD_CHILDREN at a time, no Postfix, no mda. */
@@ -228,7 +244,7 @@ describe.skipIf(skipReason !== null && !required)(`incident replay: backscatter 
     DIR = runDir('/tmp/mda-incident-backscatter');
     fs.mkdirSync(DIR, { recursive: true });
     fs.chmodSync(DIR, 0o755);
-    for (const name of USERS) {
+    for (const name of [...USERS, ...LMTP_USERS, ...RECIPE_USERS]) {
       if (!userExists(name)) {
         execFileSync('useradd', ['-m', '--shell', '/usr/sbin/nologin', name], { stdio: 'ignore' });
         created.push(name);
@@ -249,6 +265,7 @@ describe.skipIf(skipReason !== null && !required)(`incident replay: backscatter 
     });
     expect(scannerEndpoints(stack).spamdTcp).toBe(`127.0.0.1:${spamdPort}`);
     meter = await scanMeter(spamdPort);
+    recipeMeter = await scanMeter(spamdPort);
     const stateDir = path.join(DIR, 'scan-state');
     fs.mkdirSync(stateDir, { mode: 0o1777 });
     fs.chmodSync(stateDir, 0o1777);
@@ -265,25 +282,34 @@ describe.skipIf(skipReason !== null && !required)(`incident replay: backscatter 
     fs.mkdirSync(locks, { mode: 0o1777 });
     fs.chmodSync(locks, 0o1777);
     const rc = path.join(DIR, 'procmailrc');
-    fs.writeFileSync(rc, ['MAILDIR=$HOME/Maildir/', 'DEFAULT=$HOME/Maildir/', `:0fw: ${locks}/spamassassin.lock`, `| ${SPAMC} -d 127.0.0.1 -p ${meter.port}`, ''].join('\n'), { mode: 0o644 });
+    fs.writeFileSync(rc, ['MAILDIR=$HOME/Maildir/', 'DEFAULT=$HOME/Maildir/', `:0fw: ${locks}/spamassassin.lock`, `| ${SPAMC} -d 127.0.0.1 -p ${recipeMeter.port}`, ''].join('\n'), { mode: 0o644 });
 
-    spamdAlone = await spamdCapacity();
-    phases.deliver = await run('deliver', N);
-
+    // Per recipient (local(8) looks at mailbox_transport_maps, then mailbox_command_maps, then
+    // mailbox_command): LMTP_USERS' mail goes to mda lmtp, RECIPE_USERS' to the recipe, USERS' to
+    // mda deliver. Set once, before any of the flood.
+    postconf(
+      `mailbox_transport_maps = inline:{ ${LMTP_USERS.map((u) => `${u}=lmtp:unix:private/mda`).join(', ')} }`,
+      `mailbox_command_maps = inline:{ ${RECIPE_USERS.map((u) => `{ ${u} = ${PROCMAIL} -m ${rc} }`).join(', ')} }`,
+    );
     const queueDir = execFileSync('postconf', ['-c', stack.postfixConfig, '-h', 'queue_directory'], { encoding: 'utf8' }).trim();
     lmtp = await startLmtpServer({ listen: `unix:${path.join(queueDir, 'private', 'mda')}`, config, mda });
-    postconf('mailbox_transport = lmtp:unix:private/mda');
     await sleep(1500); // master restarts its children with the new main.cf
-    phases.lmtp = await run('lmtp', N);
 
-    postconf('mailbox_transport =', `mailbox_command = ${PROCMAIL} -m ${rc}`);
-    await sleep(1500);
-    phases.locked = await run('locked', LOCKED_N);
+    spamdAlone = await spamdCapacity();
+    // Settled, never rejected, until awaited below: a failure must not surface as an unhandled rejection.
+    const locked = run('locked', LOCKED_N, RECIPE_USERS, recipeMeter).then((r) => ({ r }), (err: unknown) => ({ err }));
+    phases.deliver = await run('deliver', N, USERS, meter);
+    phases.lmtp = await run('lmtp', N, LMTP_USERS, meter);
+
+    const l = await locked;
+    if ('err' in l) throw l.err;
+    phases.locked = l.r;
   }, FULL ? 3_600_000 : 600_000);
 
   afterAll(async () => {
     await lmtp?.stop('SIGTERM', 10_000);
     meter?.close();
+    recipeMeter?.close();
     if (DIR) stopRealstack(DIR, { purge: true });
     for (const name of created) spawnSync('userdel', ['-r', name], { stdio: 'ignore' });
   });

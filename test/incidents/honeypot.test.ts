@@ -14,6 +14,17 @@
  * message to the full mailbox is refused at RCPT, delivered, bounced with a bounce that reached
  * the sender, or still in the queue deferred: none is lost.
  *
+ * Then the spam filter dies: while the honeypot is still full and its lock still stuck, the real
+ * spamd every delivery scans with (`[[scanner]]` with the default `on_failure = "deliver"`) is
+ * killed with all its children, and mail from a mailing list (envelope sender
+ * list-bounces@lists.example, which Postfix routes to the sink like the senders' domain) goes on
+ * to the other users along with more spam. In the incident the lists shut down because their
+ * members' addresses bounced; here every list message is delivered once, marked
+ * `X-MDA-Scan: spamd=skipped (...)`, and not one bounce reaches the list (maillog, queue, sink; a
+ * probe shows the sink would catch one). The other user's deliveries/s with the filter dead
+ * against alive (stuck mailbox both times) is a figure. spamd is started again for the next front
+ * end.
+ *
  * The lock holders are test/fixtures/lock-holder.ts (mda's own lock manager, mda's lock files).
  * Needs root, useradd and postfix; skipped with a warning otherwise, except in CI (CI=true) or
  * with MDA_E2E_REQUIRED=1.
@@ -21,6 +32,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LockRequest } from '../../src/locks/plan.js';
@@ -33,7 +45,7 @@ import { SmtpError, smtpSend } from '../helpers/smtp-send.js';
 import { reportIncident } from './report.js';
 
 const hasUseradd = spawnSync('sh', ['-c', 'command -v useradd && command -v userdel'], { stdio: 'ignore' }).status === 0;
-const skipReason = realstackSkipReason(['postfix']) ?? (hasUseradd ? null : 'useradd/userdel missing');
+const skipReason = realstackSkipReason(['postfix', 'spamd']) ?? (hasUseradd ? null : 'useradd/userdel missing');
 const required = process.env.CI === 'true' || process.env.MDA_E2E_REQUIRED === '1';
 if (skipReason && !required) console.warn(`\n*** SKIPPED test/incidents/honeypot.test.ts: ${skipReason} ***\n`);
 
@@ -50,6 +62,10 @@ const OTHER = 30;
 const CLIENTS = 5;
 const SPAMMER = 'spammer@sender.test';
 const SENDER = 'alice@sender.test';
+/** The mailing list: its envelope sender is where list software counts bounces (and unsubscribes). */
+const LIST_SENDER = 'list-bounces@lists.example';
+/** List mail to the healthy user too while the filter is dead (the other user's is OTHER, measured). */
+const LIST_HEALTHY = 10;
 const RUN = `${Date.now()}-${randomBytes(3).toString('hex')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,6 +86,9 @@ const spam = (tok: string) =>
   `From: "Cheap Meds" <${SPAMMER}>\nSubject: You won ${tok}\nMessage-ID: <${tok}@sender.test>\n\n` +
   `${'Buy now, limited offer, click here! '.repeat(28)}\n${tok}\n`;
 const real = (tok: string) => `From: <${SENDER}>\nSubject: ${tok}\nMessage-ID: <${tok}@sender.test>\n\nreal mail ${tok}\n`;
+const listMail = (tok: string) =>
+  `From: "Dev list" <dev@lists.example>\nTo: dev@lists.example\nList-Id: <dev.lists.example>\nPrecedence: list\n` +
+  `Subject: ${tok}\nMessage-ID: <${tok}@lists.example>\n\nlist mail ${tok}\n`;
 
 type Sent = { tok: string; to: string; queueId?: string; refused?: string; error?: string };
 
@@ -106,6 +125,12 @@ const transmissionS = (s: DeliveryStatus) => Number(/ delays=[\d.]+\/[\d.]+\/[\d
 interface PhaseResult {
   baselinePerS: number;
   incidentPerS: number;
+  /** The other user's (list) mail with the spam filter dead, honeypot still stuck. */
+  filterDeadPerS: number;
+  /** List mail sent while the filter was dead, to the other and the healthy user. */
+  list: Sent[];
+  /** The other user's mail of the stuck phase with the filter alive (must have been scanned). */
+  scannedAlive: Sent[];
   other: Sent[];
   honey: Sent[];
   /** Every status line per honeypot queue id, after the flush. */
@@ -125,6 +150,9 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
   let lmtp: LmtpServer | undefined;
   let policyConfig = '';
   let policyLog = '';
+  let spamdPort = 0;
+  /** Queue id of the probe sent to the list's address: the sink's catch, not a bounce. */
+  let listProbe = '';
   const users = new Map<string, UnixUser>();
   const results = new Map<FrontEnd, PhaseResult>();
   const holders: Holder[] = [];
@@ -134,6 +162,12 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
     const d = maildir(name);
     return fs.existsSync(d) ? fs.readdirSync(d).filter((n) => /\.lock$|\.break$/.test(n)).map((n) => `${name}/${n}`) : [];
   };
+  /** Stored message texts of a mailbox, by the token in their Message-ID. */
+  const storedByTok = (name: string) =>
+    new Map(['new', 'cur'].flatMap((sub) => {
+      const d = path.join(maildir(name), sub);
+      return fs.existsSync(d) ? fs.readdirSync(d).map((n) => fs.readFileSync(path.join(d, n), 'latin1')).map((t) => [/^Message-ID: <([^@>]+)@/m.exec(t)?.[1] ?? '(none)', t] as const) : [];
+    }));
   const storedIds = (name: string) =>
     ['new', 'cur'].flatMap((sub) => {
       const d = path.join(maildir(name), sub);
@@ -144,7 +178,10 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
     '[delivery]', `deadline = "${DEADLINE_S}s"`, 'maildir = "~/Maildir"', `domains = ["${stack.domain}"]`,
     '[locks]', `timeout = "${LOCK_TIMEOUT_MS}ms"`, `stale = "${STALE_MS}ms"`,
     '[quota]', `storage = "${QUOTA}"`, `over_quota = "${overQuota}"`,
+    '[scanning]', `state_dir = "${path.join(DIR, 'scan-state')}"`,
     ...extra,
+    // The spam filter every delivery uses; on_failure stays the default ("deliver").
+    '[[scanner]]', 'type = "spamd"', `hosts = ["127.0.0.1:${spamdPort}"]`, 'timeout = "10s"',
     // Only the honeypots have the small quota: the other users' mail must not be what fills up.
     ...FRONT_ENDS.flatMap((f) => [f.other, f.healthy]).flatMap((u) => [`[users.${u}]`, 'quota = { storage = "100M" }']),
   ].join('\n') + '\n';
@@ -169,14 +206,17 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
     }
   }
 
-  /** Sends OTHER messages to `other` together with `spamJobs`; deliveries/s of the other user's mail. */
-  async function otherRate(other: string, spamJobs: { tok: string; to: string; from: string; data: string }[], label: string): Promise<{ perS: number; sent: Sent[] }> {
+  /** Sends OTHER messages (from `from`, made by `make`) to `other` together with `spamJobs`; deliveries/s of the other user's mail. */
+  async function otherRate(
+    other: string, spamJobs: { tok: string; to: string; from: string; data: string }[], label: string,
+    from = SENDER, make: (tok: string) => string = real,
+  ): Promise<{ perS: number; sent: Sent[] }> {
     const to = `${other}@${stack.domain}`;
     const jobs: { tok: string; to: string; from: string; data: string }[] = [];
     const every = Math.max(1, Math.floor(spamJobs.length / OTHER));
     for (let i = 0, s = 0; i < OTHER; i++) {
       const tok = `${label}-${RUN}-${i}`;
-      jobs.push({ tok, to, from: SENDER, data: real(tok) });
+      jobs.push({ tok, to, from, data: make(tok) });
       for (let k = 0; k < every && s < spamJobs.length; k++) jobs.push(spamJobs[s++]!);
       if (i === OTHER - 1) jobs.push(...spamJobs.slice(s));
     }
@@ -186,6 +226,40 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
     await waitForNewStatus(mine.flatMap((r) => (r.queueId ? [r.queueId] : [])), new Map(), 90_000);
     const elapsedS = (performance.now() - started) / 1000;
     return { perS: mine.length / elapsedS, sent };
+  }
+
+  /** spamd up (up.sh leaves a running one alone, starts a killed one again): the filter alive. */
+  function spamdUp(): void {
+    startRealstack({ dir: DIR, smtpPort: stack.smtpPort, spamdPort, services: ['spamd'] });
+  }
+  /** The spam filter dies: SIGKILL to spamd's process group (setsid made it leader; its children are in it). */
+  async function killSpamd(): Promise<void> {
+    const pid = Number(fs.readFileSync(path.join(DIR, 'spamd', 'spamd.pid'), 'utf8').trim());
+    process.kill(-pid, 'SIGKILL');
+    for (let i = 0; await new Promise<boolean>((res) => net.connect(spamdPort, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); res(true); }).once('error', () => res(false))); i++) {
+      if (i > 100) throw new Error(`spamd still answers on ${spamdPort} after SIGKILL`);
+      await sleep(50);
+    }
+  }
+  /**
+   * Evidence of mail to the list (a bounce, DSN): maillog lines delivering to it or bouncing one of
+   * `listIds`, sink files addressed to it, queue entries with it as a recipient; all but `skip`'s
+   * (the probe's queue id).
+   */
+  function mailToList(listIds: Set<string>, skip: string): string[] {
+    const log = fs.readFileSync(stack.maillog, 'utf8').split('\n');
+    const lines = log.filter((l) => {
+      const id = /: ([0-9A-Za-z]+): /.exec(l)?.[1] ?? '';
+      if (id === skip) return false;
+      return l.includes(`to=<${LIST_SENDER}>`) || (listIds.has(id) && /non-delivery notification|status=bounced/.test(l));
+    });
+    const sink = fs.existsSync(stack.bounces) ? fs.readdirSync(stack.bounces).filter((n) => n.endsWith('.eml') && !n.endsWith(`-${skip}.eml`)) : [];
+    const atSink = sink.filter((n) => /^To: .*list-bounces@lists\.example/im.test(fs.readFileSync(path.join(stack.bounces, n), 'latin1'))).map((n) => `sink: ${n}`);
+    // postqueue -j: one JSON object per queued message (Postfix >= 3.1)
+    const queue = execFileSync('postqueue', ['-c', stack.postfixConfig, '-j'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+      .map((l) => JSON.parse(l) as { queue_id: string; recipients: { address: string }[] });
+    const queued = queue.filter((q) => q.queue_id !== skip && q.recipients.some((r) => r.address === LIST_SENDER)).map((q) => `queue: ${q.queue_id}`);
+    return [...lines, ...atSink, ...queued];
   }
 
   beforeAll(async () => {
@@ -207,7 +281,10 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
     // placeholder domain until the stack says which; rewritten right after
     const deliverConfig = path.join(DIR, 'deliver.toml');
     fs.writeFileSync(deliverConfig, '', { mode: 0o644 });
-    stack = startRealstack({ dir: DIR, smtpPort: await freePort(), services: ['postfix'], mdaUser: FRONT_ENDS[0]!.honey, mdaCommand: `${mda} deliver --config ${deliverConfig}`, commandTimeLimit: '100s' });
+    spamdPort = await freePort();
+    fs.mkdirSync(path.join(DIR, 'scan-state'), { mode: 0o1777 });
+    fs.chmodSync(path.join(DIR, 'scan-state'), 0o1777);
+    stack = startRealstack({ dir: DIR, smtpPort: await freePort(), spamdPort, services: ['postfix', 'spamd'], mdaUser: FRONT_ENDS[0]!.honey, mdaCommand: `${mda} deliver --config ${deliverConfig}`, commandTimeLimit: '100s' });
     fs.writeFileSync(deliverConfig, mdaConfig('bounce', ['[log]', 'target = "none"']), { mode: 0o644 });
 
     // mda lmtp on Postfix's private/mda, for the lmtp front end's users only (mailbox_transport_maps).
@@ -233,9 +310,17 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
     execFileSync('postconf', ['-c', stack.postfixConfig, '-e',
       `smtpd_recipient_restrictions = check_policy_service { inet:127.0.0.1:${port}, default_action=DUNNO }`,
       `mailbox_transport_maps = inline:{ ${lmtpUsers.map((u) => `${u}=lmtp:unix:private/mda`).join(', ')} }`,
+      // the list's domain goes to the sink too: a bounce to the list would be caught there
+      `transport_maps = inline:{ ${stack.sinkDomain}=sink:, lists.example=sink: }`,
     ]);
     execFileSync('postfix', ['-c', stack.postfixConfig, 'reload'], { stdio: 'ignore' });
     await sleep(1500); // master restarts smtpd with the new main.cf
+    // The probe: mail to the list's address reaches the sink, so a bounce to the list would too.
+    listProbe = (await smtpSend({ port: stack.smtpPort, from: SENDER, to: LIST_SENDER, data: `To: <${LIST_SENDER}>\n${real(`probe-${RUN}`)}`, timeoutMs: 60_000 })).queueId;
+    for (let i = 0; !fs.readdirSync(stack.bounces).some((n) => n.endsWith(`-${listProbe}.eml`)); i++) {
+      if (i > 300) throw new Error(`the probe to ${LIST_SENDER} never reached the sink:\n${listQueue(stack)}`);
+      await sleep(50);
+    }
   }, 120_000);
 
   afterAll(async () => {
@@ -253,6 +338,11 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
       figures[`${fe}_deferred`] = last.filter((s) => s.status === 'deferred').length;
       figures[`${fe}_lock_deferrals`] = st.filter((s) => /^4\.2\.0$/.test(s.dsn)).length;
       figures[`${fe}_locks_left`] = r.locksLeft.length;
+      const listIds = new Set(r.list.flatMap((s) => (s.queueId ? [s.queueId] : [])));
+      figures[`${fe}_list_delivered`] = [...listIds].filter((q) => deliveryStatuses(stack, q).at(-1)?.status === 'sent').length;
+      figures[`${fe}_list_bounces`] = mailToList(listIds, listProbe).length;
+      figures[`${fe}_other_per_s_filter_dead`] = r.filterDeadPerS;
+      figures[`${fe}_filter_dead_vs_alive`] = r.filterDeadPerS / r.incidentPerS;
     }
     if (results.size > 0) reportIncident('honeypot', figures);
     for (const h of holders) if (h.child.exitCode === null && h.child.signalCode === null) h.child.kill('SIGKILL');
@@ -271,6 +361,7 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
 
       beforeAll(async () => {
         // The policy service answers with this phase's over_quota, as the admin would configure both.
+        spamdUp(); // the previous front end's replay killed it
         const reloads = await policyReloads();
         fs.writeFileSync(policyConfig, fs.readFileSync(policyConfig, 'utf8').replace(/over_quota = "\w+"/, `over_quota = "${overQuota}"`));
         policy!.kill('SIGHUP');
@@ -288,10 +379,10 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
         // 1. Baseline: the other user's mail with the same spam going to a healthy mailbox: no stuck
         // mailbox (after a warm-up round, so that Postfix's and mda's first starts do not count).
         const warm = await otherRate(other, [], `${fe}-warm`);
-        const healthyTo = `${healthy}@${stack.domain}`;
-        const baseSpam = Array.from({ length: BURST }, (_, i) => ({ tok: `${fe}-base-spam-${RUN}-${i}`, to: healthyTo, from: SPAMMER, data: spam(`${fe}-base-spam-${RUN}-${i}`) }));
+        const baseHealthyTo = `${healthy}@${stack.domain}`;
+        const baseSpam = Array.from({ length: BURST }, (_, i) => ({ tok: `${fe}-base-spam-${RUN}-${i}`, to: baseHealthyTo, from: SPAMMER, data: spam(`${fe}-base-spam-${RUN}-${i}`) }));
         const baseline = await otherRate(other, baseSpam, `${fe}-base`);
-        const healthyIds = baseline.sent.filter((s) => s.to === healthyTo).flatMap((s) => (s.queueId ? [s.queueId] : []));
+        const healthyIds = baseline.sent.filter((s) => s.to === baseHealthyTo).flatMap((s) => (s.queueId ? [s.queueId] : []));
         await waitForNewStatus(healthyIds, new Map(), 60_000); // done before the incident starts
         expect(healthyIds.flatMap((q) => deliveryStatuses(stack, q)).filter((st) => st.status === 'sent')).toHaveLength(BURST);
 
@@ -316,9 +407,16 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
         const burstSent = during.sent.filter((s) => s.to === to);
         // Wait (bounded) until every burst message queued has a first status.
         await waitForNewStatus(burstSent.flatMap((s) => (s.queueId ? [s.queueId] : [])), new Map(), 90_000);
-        // The mailbox is full now: more spam.
+        // The mailbox is full now, its lock still stuck, and the spam filter dies: the flood goes on
+        // (more spam to the honeypot) with list mail to the other users.
+        await killSpamd();
         const late = Array.from({ length: AFTER_FULL }, (_, i) => ({ tok: `${fe}-late-${RUN}-${i}`, to, from: SPAMMER, data: spam(`${fe}-late-${RUN}-${i}`) }));
-        const lateSent = await sendAll(stack.smtpPort, late);
+        const healthyTo = `${healthy}@${stack.domain}`;
+        const listHealthy = Array.from({ length: LIST_HEALTHY }, (_, i) => ({ tok: `${fe}-list-h-${RUN}-${i}`, to: healthyTo, from: LIST_SENDER, data: listMail(`${fe}-list-h-${RUN}-${i}`) }));
+        const dead = await otherRate(other, [...late, ...listHealthy], `${fe}-list`, LIST_SENDER, listMail);
+        const lateSent = dead.sent.filter((s) => s.to === to);
+        const list = dead.sent.filter((s) => s.to !== to);
+        await waitForNewStatus(list.flatMap((s) => (s.queueId ? [s.queueId] : [])), new Map(), 60_000);
         const honeySent = [...burstSent, ...lateSent];
         const queued = honeySent.flatMap((s) => (s.queueId ? [s.queueId] : []));
         await waitForNewStatus(queued, new Map(), 60_000);
@@ -339,7 +437,10 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
         r = {
           baselinePerS: baseline.perS,
           incidentPerS: during.perS,
-          other: [...warm.sent, ...baseline.sent.filter((s) => s.to !== healthyTo), ...during.sent.filter((s) => s.to !== to)],
+          filterDeadPerS: dead.perS,
+          list,
+          scannedAlive: during.sent.filter((s) => s.to !== to),
+          other: [...warm.sent, ...baseline.sent.filter((s) => s.to !== baseHealthyTo), ...during.sent.filter((s) => s.to !== to), ...list.filter((s) => s.to !== healthyTo)],
           honey: honeySent,
           statuses: new Map(queued.map((q) => [q, deliveryStatuses(stack, q)])),
           hungExit: `${hungEnd.code ?? hungEnd.signal}`,
@@ -356,11 +457,11 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
         expect([...r.honey, ...r.other].filter((s) => s.error).map((s) => s.error)).toEqual([]);
       });
 
-      it(`the other user's ${3 * OTHER} messages are all delivered once, none deferred: the stuck mailbox is not theirs to wait for`, () => {
+      it(`the other user's ${4 * OTHER} messages are all delivered once, none deferred: the stuck mailbox is not theirs to wait for`, () => {
         const ids = r.other.map((s) => s.queueId ?? `(refused: ${s.refused})`);
         const lines = ids.flatMap((q) => deliveryStatuses(stack, q));
         expect(lines.filter((s) => s.status !== 'sent').map((s) => s.line)).toEqual([]);
-        expect(lines).toHaveLength(3 * OTHER);
+        expect(lines).toHaveLength(4 * OTHER);
         expect(storedIds(other).sort()).toEqual(r.other.map((s) => s.tok).sort());
       });
 
@@ -407,6 +508,30 @@ describe.skipIf(skipReason !== null && !required)('incident replay: the honeypot
         expect(fates.filter((f) => f === 'delivered').length).toBeGreaterThan(0);
         expect(fates.filter((f) => f === 'refused').length).toBeGreaterThan(0);
         expect(fates.filter((f) => f === (overQuota === 'bounce' ? 'bounced' : 'deferred')).length).toBeGreaterThan(0);
+      });
+
+      it(`with the spam filter dead, the list's ${OTHER + LIST_HEALTHY} messages to the other users are all delivered once (on_failure = "deliver", the default), marked spamd=skipped; before, spamd scanned`, () => {
+        const ids = r.list.map((s) => s.queueId ?? `(refused: ${s.refused})`);
+        const lines = ids.flatMap((q) => deliveryStatuses(stack, q));
+        expect(lines.filter((s) => s.status !== 'sent').map((s) => s.line)).toEqual([]);
+        expect(lines).toHaveLength(OTHER + LIST_HEALTHY);
+        const stored = new Map([...storedByTok(other), ...storedByTok(healthy)]);
+        const head = (t: string | undefined) => (t === undefined ? '(not stored)' : t.slice(0, t.indexOf('\n\n')));
+        // Each once: the token is in exactly one file of its mailbox.
+        for (const s of r.list) expect(storedIds(s.to.startsWith(`${other}@`) ? other : healthy).filter((t) => t === s.tok), s.tok).toHaveLength(1);
+        const marks = r.list.map((s) => head(stored.get(s.tok)));
+        expect(marks.filter((h) => !/^X-MDA-Scan: spamd=skipped \((refused|circuit-open|error|timeout)\)$/m.test(h) || /^X-Spam-Status:/m.test(h))).toEqual([]);
+        // The filter was in the path until it died: the stuck phase's mail to the other user was scanned.
+        const alive = r.scannedAlive.map((s) => head(stored.get(s.tok)));
+        expect(alive.filter((h) => !/^X-Spam-Status: (No|Yes), score=/m.test(h))).toEqual([]);
+      });
+
+      it('not one bounce (DSN) goes to the list: none in the maillog, the queue or the sink (where the probe to the list arrived)', () => {
+        const ids = new Set(r.list.flatMap((s) => (s.queueId ? [s.queueId] : [])));
+        expect(ids.size).toBe(OTHER + LIST_HEALTHY);
+        expect(mailToList(ids, listProbe)).toEqual([]);
+        // The check sees mail to the list where it arrives: the probe, in the maillog and at the sink.
+        expect(mailToList(ids, '').map((e) => e.replace(/^.*(to=<|sink: ).*$/, '$1'))).toEqual(['to=<', 'sink: ']);
       });
 
       it('the honeypot holds no more than its quota allows: the sum of stored sizes fits storage', () => {

@@ -58,7 +58,7 @@ maildir = "~/Mail"
     );
     const c = loadConfig(path);
     expect(c.source).toBe(path);
-    expect(c.delivery).toEqual({ maildir: '/srv/mail/%u/Maildir', deadlineMs: 60_000, maxMessageSize: 1_048_576, autocreateFolders: true, sendmail: '/usr/sbin/sendmail' });
+    expect(c.delivery).toEqual({ maildir: '/srv/mail/%u/Maildir', deadlineMs: 60_000, maxMessageSize: 1_048_576, autocreateFolders: true, sendmail: '/usr/sbin/sendmail', mbox: '', mboxFolders: '' });
     expect(c.log.target).toEqual({ kind: 'stderr' });
     expect(c.users['bob smith']).toEqual({ maildir: '~/Mail' });
   });
@@ -88,7 +88,7 @@ maildir = "~/Mail"
     const err = configErrorOf(path);
     expect(err.name).toBe('ConfigError');
     expect(err.message.split('\n')).toEqual([
-      `${path}:2: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`,
+      `${path}:2: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter, mbox, mbox_folders)`,
       expect.stringMatching(new RegExp(`^${path}:3: delivery\\.deadline: must be between 1s and 900s`)),
       expect.stringMatching(new RegExp(`^${path}:6: log\\.target: a log file must be an absolute path`)),
     ]);

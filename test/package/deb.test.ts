@@ -112,6 +112,7 @@ describe.skipIf(skipReason !== null && !required)('the Debian package (npm run p
       '/usr/lib/mda/package.json',
       '/usr/lib/mda/node_modules/yargs/package.json',
       '/usr/lib/mda/node_modules/smol-toml/package.json',
+      '/usr/lib/mda/node_modules/fs-ext/build/Release/fs_ext.node', // fcntl/flock for mbox delivery
       '/etc/mda/mda.toml',
       '/etc/logrotate.d/mda',
       '/usr/lib/systemd/system/mda-lmtp.service',

@@ -76,6 +76,7 @@ export async function deliverDryRun(argv: string[], io: DryRunIo = processIo()):
     if ('kind' in rcpt) return finish(rcpt);
     out.push(recipientLine(rcpt));
     out.push(`mailbox: ${rcpt.maildir} (${(await exists(`${rcpt.maildir}/new`)) ? 'exists' : 'missing: a delivery would create it'})`);
+    if (rcpt.mbox) out.push(`mbox: ${rcpt.mbox.inbox} (${(await exists(rcpt.mbox.inbox)) ? 'exists' : 'missing'}); folders: ${rcpt.mbox.folders ?? `Maildir++ in ${rcpt.mbox.folderMaildir}`}`);
     const keepFolder = flags.folder ?? '';
     const folder = mailboxDir(keepFolder);
     if (!folder.ok) return finish(temp('usage', `refusing folder ${JSON.stringify(keepFolder)}: ${folder.why}`));

@@ -26,6 +26,8 @@ autocreate_folders = false
 sendmail = "/usr/lib/sendmail"
 domains = ["Example.ORG", "example.net"]
 recipient_delimiter = "+-"
+mbox = "/var/mail/%u"
+mbox_folders = "~/mail"
 
 [quota]
 storage = "1G"
@@ -37,6 +39,9 @@ ignore_folders = ["Trash", "Junk"]
 [locks]
 timeout = "2500ms"
 stale = "2m"
+mbox_locks = ["fcntl", "flock"]
+mbox_dotlock_stale = "10m"
+dotlockfile = "/usr/local/bin/dotlockfile"
 
 [log]
 target = "file:/var/log/mda \\"x\\".log"
@@ -95,6 +100,7 @@ over_quota_text = "Over quota"
 
 [users.alice]
 maildir = "/srv/alice"
+mbox = "/srv/mbox/alice"
 quota = { storage = "2G", messages = 0 }
 
 [users."bob.smith"]

@@ -41,7 +41,7 @@ maildir = "/srv/mail/alice/Maildir"
 [users.carol]
 maildir = "~/Mail"
 `);
-    expect(c.delivery).toEqual({ maildir: '/var/mail/%u/Maildir', deadlineMs: 120_000, maxMessageSize: 10 * 1024 * 1024, autocreateFolders: true, sendmail: '/usr/sbin/sendmail' });
+    expect(c.delivery).toEqual({ maildir: '/var/mail/%u/Maildir', deadlineMs: 120_000, maxMessageSize: 10 * 1024 * 1024, autocreateFolders: true, sendmail: '/usr/sbin/sendmail', mbox: '', mboxFolders: '' });
     expect(c.log.target).toEqual({ kind: 'file', path: '/var/log/mda.log' });
     expect({ ...c.users }).toEqual({
       alice: { maildir: '/srv/mail/alice/Maildir' },
@@ -114,7 +114,41 @@ describe('validateConfig: [quota], [locks] and per-user quota', () => {
   it('defaults: unlimited quota, bounce, 10s lock timeout, 60s stale', () => {
     const c = configOf('');
     expect(c.quota).toEqual({ storage: 0, messages: 0, grace: 0, overQuota: 'bounce', ignoreFolders: [] });
-    expect(c.locks).toEqual({ timeoutMs: 10_000, staleMs: 60_000 });
+    expect(c.locks).toEqual({ timeoutMs: 10_000, staleMs: 60_000, mboxLocks: ['dotlock', 'fcntl'], mboxDotlockStaleMs: 300_000, dotlockfile: '/usr/bin/dotlockfile' });
+  });
+
+  it('reads the mbox keys', () => {
+    const c = configOf(`
+[delivery]
+mbox = "/var/mail/%u"
+mbox_folders = "~/mail"
+[locks]
+mbox_locks = ["dotlock", "flock"]
+mbox_dotlock_stale = "10m"
+dotlockfile = "/opt/bin/dotlockfile"
+[users.dave]
+mbox = "~/inbox.mbox"
+`);
+    expect(c.delivery).toMatchObject({ mbox: '/var/mail/%u', mboxFolders: '~/mail' });
+    expect(c.locks).toMatchObject({ mboxLocks: ['dotlock', 'flock'], mboxDotlockStaleMs: 600_000, dotlockfile: '/opt/bin/dotlockfile' });
+    expect(c.users['dave']).toEqual({ mbox: '~/inbox.mbox' });
+  });
+
+  it.each([
+    ['[locks]\nmbox_locks = []', /:2: locks\.mbox_locks: must be a non-empty array of "dotlock", "fcntl", "flock", in that order, got an empty array/],
+    ['[locks]\nmbox_locks = ["fcntl", "dotlock"]', /:2: locks\.mbox_locks: .*element 2 "dotlock" is out of order or repeated/],
+    ['[locks]\nmbox_locks = ["fcntl", "fcntl"]', /:2: locks\.mbox_locks: .*element 2 "fcntl" is out of order or repeated/],
+    ['[locks]\nmbox_locks = ["lockf"]', /:2: locks\.mbox_locks: .*element 1 is "lockf"/],
+    ['[locks]\nmbox_locks = "fcntl"', /:2: locks\.mbox_locks: .*got a string/],
+    ['[locks]\nmbox_dotlock_stale = "10ms"', /:2: locks\.mbox_dotlock_stale: must be at least 1s/],
+    ['[locks]\ndotlockfile = "dotlockfile"', /:2: locks\.dotlockfile: must be an absolute path/],
+    ['\n[delivery]\nmbox = "mail/%u"', /:3: delivery\.mbox: must be an absolute path or start with ~\//],
+    ['[delivery]\nmbox_folders = 3', /:2: delivery\.mbox_folders: must be a string/],
+    ['[users.x]\nmbox = "%h/mbox"', /:2: users\.x\.mbox: must be an absolute path/],
+  ])('rejects %j', (text, want) => {
+    const errors = errorsOf(text);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(want);
   });
 
   it('reads every quota and lock key', () => {
@@ -136,7 +170,7 @@ messages = 50
 maildir = "/srv/carol"
 `);
     expect(c.quota).toEqual({ storage: G, messages: 10000, grace: 10 * M, overQuota: 'defer', ignoreFolders: ['Trash', 'Junk'] });
-    expect(c.locks).toEqual({ timeoutMs: 5_000, staleMs: 120_000 });
+    expect(c.locks).toMatchObject({ timeoutMs: 5_000, staleMs: 120_000 });
     expect(c.users['alice']).toEqual({ quota: { storage: 2 * G, messages: 1000, grace: M } });
     expect(c.users['bob']).toEqual({ quota: { messages: 50 } });
     expect(c.users['carol']).toEqual({ maildir: '/srv/carol' });
@@ -196,12 +230,12 @@ describe('validateConfig: one error each, with line and key', () => {
     // unknown tables and keys, at every level
     ['foo = 1', `${FILE}:1: foo: unknown key (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve, lmtp, policy)`],
     ['\n[deliver]', `${FILE}:2: deliver: unknown table (known: delivery, quota, locks, log, users, scanner, scanning, spam, virus, sieve, lmtp, policy)`],
-    ['[delivery]\n\ndeadlin = "30s"', `${FILE}:3: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`],
-    ['[delivery.sub]', `${FILE}:1: delivery.sub: unknown table (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`],
+    ['[delivery]\n\ndeadlin = "30s"', `${FILE}:3: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter, mbox, mbox_folders)`],
+    ['[delivery.sub]', `${FILE}:1: delivery.sub: unknown table (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter, mbox, mbox_folders)`],
     ['[log]\nlevel = "debug"', `${FILE}:2: log.level: unknown key (known: target)`],
-    ['[users.alice]\nmaildir = "/a"\nhome = "/h"', `${FILE}:3: users.alice.home: unknown key (known: maildir, quota)`],
+    ['[users.alice]\nmaildir = "/a"\nhome = "/h"', `${FILE}:3: users.alice.home: unknown key (known: maildir, quota, mbox)`],
     ['[users."bob smith"]\nquota = 1', `${FILE}:2: users."bob smith".quota: must be a table, got an integer`],
-    ['delivery.deadlin = 30', `${FILE}:1: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter)`],
+    ['delivery.deadlin = 30', `${FILE}:1: delivery.deadlin: unknown key (known: maildir, deadline, max_message_size, autocreate_folders, sendmail, domains, recipient_delimiter, mbox, mbox_folders)`],
     // wrong shapes
     ['delivery = 5', `${FILE}:1: delivery: must be a table, got an integer`],
     ['log = "syslog"', `${FILE}:1: log: must be a table, got a string`],
@@ -277,7 +311,7 @@ describe('validateConfig: one error each, with line and key', () => {
     ['[quota]\nignore_folders = ["a/b"]', /:2: quota\.ignore_folders: element 1 "a\/b": folder name contains '\/'/],
     // [locks]
     ['locks = "10s"', /:1: locks: must be a table, got a string/],
-    ['[locks]\nwait = "10s"', `${FILE}:2: locks.wait: unknown key (known: timeout, stale)`],
+    ['[locks]\nwait = "10s"', `${FILE}:2: locks.wait: unknown key (known: timeout, stale, mbox_locks, mbox_dotlock_stale, dotlockfile)`],
     ['[locks]\ntimeout = "99ms"', /:2: locks\.timeout: must be between 100ms and 600s, got "99ms"/],
     ['[locks]\ntimeout = 0', /:2: locks\.timeout: must be between 100ms and 600s, got 0$/],
     ['[locks]\ntimeout = "601s"', /:2: locks\.timeout: must be between 100ms and 600s/],

@@ -51,6 +51,11 @@ describe('fromResolution and fromQuota', () => {
     const r = fromResolution({ kind: 'user', user: 'alice', extension: '', matchedBy: 'users', uid: 1000, switchTo: undefined, home: '/h', maildir: '/h/Maildir' });
     expect(r).toEqual({ kind: 'quota', target: { user: 'alice', maildir: '/h/Maildir', uid: 1000 } });
   });
+  it('a user whose inbox is an mbox → the quota check of that file', () => {
+    const mbox = { inbox: '/var/mail/alice', folders: undefined, folderMaildir: '/h/Maildir' };
+    const r = fromResolution({ kind: 'user', user: 'alice', extension: '', matchedBy: 'users', uid: 1000, switchTo: undefined, home: '/h', maildir: '/h/Maildir', mbox });
+    expect(r).toEqual({ kind: 'quota', target: { user: 'alice', maildir: '/h/Maildir', uid: 1000, mbox: { inbox: '/var/mail/alice' } } });
+  });
   it.each([
     ['fits → DUNNO', { verdict: 'ok' as const, why: 'fits' }, { verdict: 'dunno' }],
     ['maildirsize not read → DUNNO as trouble', { verdict: 'ok' as const, why: 'maildirsize not read: EACCES' }, { verdict: 'dunno', trouble: 'quota check: maildirsize not read: EACCES' }],

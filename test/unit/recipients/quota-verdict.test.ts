@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { UserQuota } from '../../../src/quota/limits.js';
 import { headerDefinition, MAILDIRSIZE_STALE_MS, parseMaildirsize } from '../../../src/quota/maildirsize.js';
 import type { MaildirsizeHead } from '../../../src/quota/store.js';
-import { rcptQuotaDecision, type RcptQuotaFacts } from '../../../src/recipients/quota-verdict.js';
+import { rcptMboxQuotaDecision, rcptQuotaDecision, type MboxFileFacts, type RcptQuotaFacts } from '../../../src/recipients/quota-verdict.js';
 
 const NOW = 1_700_000_000_000;
 const UID = 1001;
@@ -54,5 +54,35 @@ describe('rcptQuotaDecision', () => {
   ] as const)('RFC 3463 X.2.2: [quota] over_quota = %s → %j', (over, reply, kind) => {
     const v = rcptQuotaDecision(facts(file('10000S\n10000 10\n'), quota(10_000, 0, over), 0));
     expect(v).toMatchObject({ verdict: 'over', reply, outcome: { kind, cause: 'over-quota' } });
+  });
+});
+
+describe('rcptMboxQuotaDecision (an mbox inbox: its file size is its usage)', () => {
+  const mbox = (size: number, uid = UID, regular = true): MboxFileFacts => ({ size, uid, regular });
+  const mfacts = (f: MboxFileFacts | undefined | { trouble: string }, q: UserQuota, size: number) => ({ file: f, quota: q, size, uid: UID });
+  it.each([
+    ['no storage quota', mbox(1_000_000), quota(0, 10), 100_000],
+    ['fits', mbox(5000), quota(10_000), 1000],
+    ['reaching the limit exactly is allowed', mbox(9000), quota(10_000), 1000],
+    ['over by SIZE but within grace', mbox(9000), quota(10_000, 0, 'bounce', 5000), 3000],
+    ['missing mbox (created at the first delivery)', undefined, quota(10_000), 1_000_000],
+    ['could not be read', { trouble: 'EACCES' }, quota(10_000), 1_000_000],
+    ['not a regular file (the commit refuses it)', mbox(20_000, UID, false), quota(10_000), 1000],
+    ['not the recipient\'s own (the commit refuses it)', mbox(20_000, 0), quota(10_000), 1000],
+  ] as const)('%s → ok', (_n, f, q, size) => {
+    expect(rcptMboxQuotaDecision(mfacts(f, q, size))).toMatchObject({ verdict: 'ok' });
+  });
+  it.each([
+    ['over with SIZE', mbox(9000), quota(10_000), 1001],
+    ['already full, no SIZE', mbox(10_000), quota(10_000), 0],
+    ['grace exhausted', mbox(9000), quota(10_000, 0, 'bounce', 500), 1501],
+  ] as const)('%s → over (storage)', (_n, f, q, size) => {
+    expect(rcptMboxQuotaDecision(mfacts(f, q, size))).toMatchObject({ verdict: 'over', limit: 'storage', from: 'config' });
+  });
+  it.each([
+    ['bounce', { code: 552, dsn: '5.2.2' }, 'reject'],
+    ['defer', { code: 452, dsn: '4.2.2' }, 'temp'],
+  ] as const)('RFC 3463 X.2.2: [quota] over_quota = %s → %j', (over, reply, kind) => {
+    expect(rcptMboxQuotaDecision(mfacts(mbox(10_000), quota(10_000, 0, over), 0))).toMatchObject({ verdict: 'over', reply, outcome: { kind, cause: 'over-quota' } });
   });
 });
