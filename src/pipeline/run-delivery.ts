@@ -10,7 +10,7 @@
 import { prepareMailbox } from '../maildir/mailbox.js';
 import { Spool } from '../maildir/spool.js';
 import { firstValue, parseHeaders } from '../message/headers.js';
-import { classifyError } from '../outcome/classify.js';
+import { classifyError, errnoOf } from '../outcome/classify.js';
 import { temp, type Outcome } from '../outcome/outcome.js';
 import { switchToAccount } from '../privileges/switch-user.js';
 import type { Session } from '../session/session.js';
@@ -46,7 +46,15 @@ export async function runDelivery(s: Session, args: DeliveryArgs, stdin: AsyncIt
     const folder = mailboxDir(args.folder ?? '');
     if (!folder.ok) return temp('usage', `refusing folder ${JSON.stringify(args.folder)}: ${folder.why}`);
     facts.folder = args.folder ?? '';
-    await deadline.race(prepareMailbox(rcpt.maildir, '', rcpt.uid));
+    try {
+      await deadline.race(prepareMailbox(rcpt.maildir, '', rcpt.uid));
+    } catch (err) {
+      // For an mbox inbox this "Maildir" is only the spool in the state directory: say so, or the
+      // admin looks at the mbox for a cause that lies in [sieve] state_dir (e.g. a home that is /nonexistent).
+      const code = errnoOf(err);
+      if (rcpt.mbox && code) return temp('mailbox-unavailable', `the mbox spool ${rcpt.maildir} cannot be made (${code}): set [sieve] state_dir to a directory the user can write`);
+      throw err;
+    }
 
     const spool = await deadline.race(Spool.create(rcpt.maildir, s.names));
     let head;

@@ -149,6 +149,14 @@ describe.skipIf(skip !== null)('mbox delivery (root, test account)', () => {
     expect(readFileSync(mbox, 'latin1')).toMatch(/^From MAILER-DAEMON {2}\w{3} /);
   });
 
+  it('a state directory the user cannot make (home /nonexistent): 75, and the line names the mbox spool and [sieve] state_dir', async () => {
+    config(`[sieve]\nstate_dir = "/nonexistent/mda-state-%u"`);
+    const r = await deliver(msg('no state'));
+    expect(r.code, r.output).toBe(75);
+    expect(r.output).toMatch(/^4\.2\.0 .*mbox spool \/nonexistent\/mda-state-mdambox\d+\/mbox-spool cannot be made \(E[A-Z]+\): set \[sieve\] state_dir/);
+    expect(existsSync(mbox)).toBe(false);
+  });
+
   describe('a lock held by another program: 75 with 4.2.0 after the lock timeout, never a hang', () => {
     const expectBusy = (r: MdaResult, before: string) => {
       expect(r.code, r.output).toBe(75);
