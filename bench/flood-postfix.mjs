@@ -15,13 +15,13 @@
 // from this checkout (not under a 0700 /root). Starts nothing it does not stop.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, lookupUser, makeTempRoot, which } from './lib/fixtures.mjs';
 import { table } from './lib/measure.mjs';
 import { sleep } from './lib/server-process.mjs';
+import { smtpOnce } from './lib/smtp-once.mjs';
 import { startSlowSpamd } from './lib/slow-spamd.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -44,30 +44,6 @@ const tty = process.stderr.isTTY;
 const progress = (s) => tty && process.stderr.write(`\r\x1b[K  ${s}`);
 const clearProgress = () => tty && process.stderr.write('\r\x1b[K');
 const count = (d) => (existsSync(d) ? readdirSync(d).length : 0);
-
-/** One message over one SMTP connection (no pipelining); rejects on any non-2xx/3xx reply. */
-function smtpOnce(port, from, to, body) {
-  return new Promise((res, rej) => {
-    const sock = connect(port, '127.0.0.1');
-    const steps = [null, 'EHLO bench.test', `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'DATA', `${body.replace(/\n/g, '\r\n')}\r\n.`, 'QUIT'];
-    let buf = '';
-    let i = 0;
-    sock.setTimeout(60_000, () => sock.destroy(new Error('SMTP timeout')));
-    sock.on('data', (d) => {
-      buf += d.toString('latin1');
-      for (let nl = buf.indexOf('\r\n'); nl >= 0; nl = buf.indexOf('\r\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 2);
-        if (line[3] === '-') continue; // a multi-line reply goes on
-        if (!/^[23]/.test(line)) return sock.destroy(new Error(`SMTP ${steps[i] ?? 'greeting'}: ${line}`));
-        if (++i >= steps.length) return sock.end();
-        sock.write(`${steps[i]}\r\n`);
-      }
-    });
-    sock.on('error', rej);
-    sock.on('close', () => (i >= steps.length ? res() : rej(new Error('SMTP connection closed early'))));
-  });
-}
 
 /** Sends n messages to `to` over SMTP_CLIENTS connections at a time; resolves when Postfix accepted all. */
 async function flood(port, to, n, tag) {

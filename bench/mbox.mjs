@@ -14,13 +14,13 @@
 // (postfix part: postfix; procmail rows: procmail). Starts nothing it does not stop.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, lookupUser, makeTempRoot, which, writeMessage } from './lib/fixtures.mjs';
 import { ratio, table } from './lib/measure.mjs';
 import { sleep } from './lib/server-process.mjs';
+import { smtpOnce } from './lib/smtp-once.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const MDA = join(ROOT, 'bin/mda');
@@ -93,30 +93,6 @@ async function directRows(root, message) {
   return rows;
 }
 
-/** one message over one SMTP connection; rejects on any non-2xx/3xx reply */
-function smtpOnce(port, to, body) {
-  return new Promise((res, rej) => {
-    const sock = connect(port, '127.0.0.1');
-    const steps = [null, 'EHLO bench.test', 'MAIL FROM:<alice@example.org>', `RCPT TO:<${to}>`, 'DATA', `${body.replace(/\n/g, '\r\n')}\r\n.`, 'QUIT'];
-    let buf = '';
-    let i = 0;
-    sock.setTimeout(60_000, () => sock.destroy(new Error('SMTP timeout')));
-    sock.on('data', (d) => {
-      buf += d.toString('latin1');
-      for (let nl = buf.indexOf('\r\n'); nl >= 0; nl = buf.indexOf('\r\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 2);
-        if (line[3] === '-') continue;
-        if (!/^[23]/.test(line)) return sock.destroy(new Error(`SMTP ${steps[i] ?? 'greeting'}: ${line}`));
-        if (++i >= steps.length) return sock.end();
-        sock.write(`${steps[i]}\r\n`);
-      }
-    });
-    sock.on('error', rej);
-    sock.on('close', () => (i >= steps.length ? res() : rej(new Error('SMTP connection closed early'))));
-  });
-}
-
 async function postfixRows(root, message) {
   if (!existsSync(join(SBIN, 'postfix'))) return [];
   const dir = join(root, 'postfix');
@@ -154,7 +130,7 @@ async function postfixRows(root, message) {
         postconf('-e', `mailbox_command = ${command}`, `mail_spool_directory = ${spool}`, `local_destination_concurrency_limit = ${parallel}`, 'defer_transports = local');
         await reload();
         for (let k = 0; k < PF_N; k += 10) {
-          await Promise.all(Array.from({ length: Math.min(10, PF_N - k) }, () => smtpOnce(port, `${MAIL_USER}@example.test`, message)));
+          await Promise.all(Array.from({ length: Math.min(10, PF_N - k) }, () => smtpOnce(port, 'alice@example.org', `${MAIL_USER}@example.test`, message)));
         }
         // every message must wait in the deferred queue, none in the mbox yet: else the reload came too late
         const queued = () => spawnSync('find', [join(dir, 'postfix/spool/deferred'), '-type', 'f'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
