@@ -92,6 +92,9 @@ async function releaseAll(taken: Held[], holder: LockHolder | undefined): Promis
   }
 }
 
+/** lockName: a lock as a deferral names it: the lock file, or the kernel lock and its file. */
+const lockName = (req: LockRequest): string => (KERNEL_LOCKS.has(req.kind) ? `${req.path} (${req.kind === 'mbox-fcntl' ? 'fcntl' : 'flock'})` : req.path);
+
 /**
  * acquireLocks takes every requested lock or none. Extra locks may be taken
  * while holding others only in canonical order (`after`).
@@ -113,13 +116,18 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
         ? new OutcomeError(temp('mailbox-busy', `lock ${path} still held after ${Math.round(opts.timeoutMs)}ms`))
         : err;
   const taken: Held[] = [];
+  // The lock found held last: what the deferral names (the wait usually ends in a back-off, holding nothing).
+  let busy = plan[0] ? lockName(plan[0]) : '';
   try {
     for (let attempt = 0; taken.length < plan.length; attempt++) {
       for (const req of plan) {
         if (budget.signal.aborted) throw budget.signal.reason;
         // Not raced: an abandoned attempt could still create the file and leave an orphan lock.
         const content = await tryLock(req, opts);
-        if (content === undefined) break;
+        if (content === undefined) {
+          busy = lockName(req);
+          break;
+        }
         const h = { req, content };
         taken.push(h);
         remember(opts.holder, h);
@@ -130,7 +138,6 @@ export async function acquireLocks(requests: readonly LockRequest[], opts: LockO
       await opts.deadline.race(opts.deadline.sleep(backoffMs(attempt, Math.random())), budget.signal);
     }
   } catch (err) {
-    const busy = plan[taken.length]?.path ?? plan[0]?.path ?? '';
     await releaseAll(taken, opts.holder);
     throw ended(err, busy);
   } finally {

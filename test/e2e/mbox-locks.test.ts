@@ -2,7 +2,9 @@
  * Issue 15: the locks other programs hold on an mbox stop `mda deliver --mbox`.
  * Holders: Debian's dotlockfile (liblockfile-bin), and a stand-in for Dovecot
  * (test/fixtures/mbox-lock-holder.py: MBOX.lock the way Dovecot's dotlock code
- * makes it, "pid:host", then an fcntl write lock; or only fcntl, or flock).
+ * makes it, "pid:host", then an fcntl write lock; or only fcntl, or flock),
+ * and a real Dovecot: `doveadm fetch` on a 40 MB mbox whose output is not read
+ * yet, so it stops mid-fetch holding its fcntl read lock (mbox_read_locks).
  * Held past [locks] timeout: exit 75 with `4.2.0 ...` and nothing written;
  * released while mda waits: mda delivers. flock is taken only when
  * [locks] mbox_locks lists it.
@@ -15,16 +17,16 @@
  * with MDA_E2E_REQUIRED=1.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runMda, tempDir, type MdaResult } from '../helpers/run-mda.js';
-import { DOTLOCKFILE, mboxUser, PYTHON, type MboxUser } from '../helpers/mbox-readers.js';
+import { DOTLOCKFILE, DOVEADM, doveadm, dovecotConfig, mboxUser, PYTHON, type MboxUser } from '../helpers/mbox-readers.js';
 
 const HOLDER = fileURLToPath(new URL('../fixtures/mbox-lock-holder.py', import.meta.url));
 const isRoot = process.getuid?.() === 0;
-const missing = [...(DOTLOCKFILE ? [] : ['dotlockfile (liblockfile-bin)']), ...(PYTHON ? [] : ['python3']), ...(isRoot ? [] : ['root'])];
+const missing = [...(DOTLOCKFILE ? [] : ['dotlockfile (liblockfile-bin)']), ...(DOVEADM ? [] : ['doveadm (dovecot-core)']), ...(PYTHON ? [] : ['python3']), ...(isRoot ? [] : ['root'])];
 const required = process.env.CI === 'true' || process.env.MDA_E2E_REQUIRED === '1';
 if (missing.length && !required) console.warn(`\n*** SKIPPED test/e2e/mbox-locks.test.ts: missing ${missing.join(', ')} ***\n`);
 
@@ -154,7 +156,9 @@ describe.skipIf(missing.length > 0 && !required)('mbox locks held by other progr
   it('an fcntl lock alone (a reader such as mutt or Dovecot reading): exit 75 4.2.0', async () => {
     const h = await holder(['fcntl']);
     try {
-      expectDeferred(await deliver(config(['timeout = "2s"']), 'fcntl-held'), before());
+      const r = await deliver(config(['timeout = "2s"']), 'fcntl-held');
+      expectDeferred(r, before());
+      expect(r.output).toContain(`lock ${mbox} (fcntl) still held`);
     } finally {
       await h.release();
     }
@@ -179,4 +183,54 @@ describe.skipIf(missing.length > 0 && !required)('mbox locks held by other progr
       await h.release();
     }
   });
+
+  it('a real Dovecot reading the mbox (doveadm fetch, its fcntl read lock, mbox_read_locks = fcntl): 75 4.2.0 while it reads; once it is done, mda delivers', async () => {
+    // A 40 MB mbox, and a reader that does not drain doveadm's output until the gate file goes:
+    // doveadm then blocks on its pipe in the middle of the fetch, holding its read lock.
+    const big = Array.from({ length: 400 }, (_, i) => `From bulk@sender.test  Sun Nov 22 00:00:01 2026\nSubject: bulk ${i}\nMessage-ID: <bulk${i}@sender.test>\n\n${`${'x'.repeat(76)}\n`.repeat(1300)}\n`).join('');
+    appendFileSync(mbox, big);
+    const work = join(t.dir, `dovecot-${n}`);
+    mkdirSync(join(work, 'mail'), { recursive: true });
+    chmodSync(work, 0o755);
+    for (const p of [work, join(work, 'mail')]) chownSync(p, U.uid, U.gid);
+    const conf = dovecotConfig(work, mbox, U);
+    // Dovecot's first open writes its X-IMAPbase/X-UID headers (under its write locks): done here,
+    // so that the fetch below only reads and the mbox's bytes stay put while it holds its lock
+    doveadm(conf, work, U, ['fetch', 'uid', 'mailbox', 'INBOX', 'all']);
+    const gate = join(work, 'gate');
+    writeFileSync(gate, '');
+    const reader = spawn('sh', ['-c', `"$1" -c "$2" fetch text mailbox INBOX all | { while [ -e "$3" ]; do sleep 0.1; done; cat >/dev/null; }; exit $(( $? ))`, 'sh', DOVEADM!, conf, gate], {
+      env: { PATH: '/usr/bin:/bin', USER: U.name, HOME: work }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    reader.stderr!.on('data', (d) => (err += d));
+    const readerDone = new Promise<number | null>((r) => reader.on('close', r));
+    try {
+      // wait until Dovecot holds its lock: a non-blocking fcntl write lock is refused
+      const probe = `import fcntl,os,sys\nfd=os.open(sys.argv[1],os.O_RDWR)\ntry:\n  fcntl.lockf(fd,fcntl.LOCK_EX|fcntl.LOCK_NB)\nexcept OSError:\n  sys.exit(1)\n`;
+      for (let i = 0; spawnSync(PYTHON!, ['-c', probe, mbox]).status === 0; i++) {
+        if (i > 400 || reader.exitCode !== null) throw new Error(`doveadm did not lock the mbox: ${err}`);
+        await sleep(25);
+      }
+      const file = before();
+      const held = await deliver(config(['timeout = "2s"']), 'dovecot-reading');
+      expectDeferred(held, file);
+      // the deferral names the lock Dovecot holds: its fcntl lock on the mbox, not mda's own FILE.lock
+      expect(held.output).toContain(`lock ${mbox} (fcntl) still held`);
+      const pending = deliver(config(['timeout = "30s"']), 'dovecot-done');
+      await sleep(1000);
+      expect(readFileSync(mbox).equals(file), 'mda wrote nothing while Dovecot read').toBe(true);
+      rmSync(gate);
+      expect(await readerDone, err).toBe(0);
+      const r = await pending;
+      expect([r.code, r.output]).toEqual([0, '']);
+      const text = readFileSync(mbox, 'latin1');
+      expect(text.match(/^From /gm)).toHaveLength(402);
+      expect(text).toMatch(/^From alice@sender\.test {2}.*\n[^]*Message-ID: <dovecot-done@sender\.test>\n\nbody of dovecot-done\n\n$/m);
+      expect(text).not.toContain('dovecot-reading@');
+    } finally {
+      rmSync(gate, { force: true });
+      if (reader.exitCode === null) reader.kill('SIGKILL');
+    }
+  }, 90_000);
 });
