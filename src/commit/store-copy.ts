@@ -6,10 +6,10 @@
  * unstoreCopy is its undo. Must not: decide which folders, quota or outcomes.
  */
 import { dirname, join } from 'node:path';
-import { link, unlink } from '../io/fs-async.js';
+import { fsyncDir, link, unlink } from '../io/fs-async.js';
 import type { NameSource } from '../maildir/name-source.js';
 import { newName } from '../maildir/names.js';
-import { ensureMaildirDirs, fsyncDir, type Spool } from '../maildir/spool.js';
+import { ensureMaildirDirs, type Spool } from '../maildir/spool.js';
 import { storedName } from '../sieve/targets.js';
 
 const MAX_NAME_TRIES = 5;

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as C, fchmod as fsFchmod } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { close, fstat, fsync, futimes, open, rename, unlink, writeAll } from './fs-async.js';
+import { close, fstat, fsync, fsyncDir, futimes, open, rename, unlink, writeAll } from './fs-async.js';
 
 /** fchmod on the open descriptor: the mode is exact whatever the umask (cron's may be 077). */
 const fchmod = (fd: number, mode: number): Promise<void> =>
@@ -51,7 +51,7 @@ export async function replaceFile(target: string, data: Buffer, mode: number, op
   } finally {
     if (!renamed) await unlink(tmp).catch(() => undefined);
   }
-  await fsyncDir(dir);
+  await syncRename(dir);
 }
 
 /** raiseMtime: as Dovecot's maildir_keywords_write_fd, an mtime not above the old one becomes old + 1. */
@@ -61,14 +61,9 @@ async function raiseMtime(fd: number, aboveS: number): Promise<void> {
   await futimes(fd, Date.now() / 1000, aboveS + 1);
 }
 
-/** fsyncDir makes a rename in `dir` durable; a filesystem that cannot fsync a directory (EINVAL) is let be. */
-async function fsyncDir(dir: string): Promise<void> {
-  const fd = await open(dir, C.O_RDONLY | C.O_DIRECTORY);
-  try {
-    await fsync(fd).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EINVAL') throw err;
-    });
-  } finally {
-    await close(fd).catch(() => undefined);
-  }
+/** syncRename makes a rename in `dir` durable; a filesystem that cannot fsync a directory (EINVAL) is let be. */
+async function syncRename(dir: string): Promise<void> {
+  await fsyncDir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EINVAL') throw err;
+  });
 }

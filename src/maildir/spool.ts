@@ -24,20 +24,6 @@ export async function ensureMaildirDirs(dir: string): Promise<void> {
 }
 
 /**
- * fsyncDir makes a directory entry (a link into new/ or cur/) durable. It returns once the fsync
- * has: the close runs on after it, since a directory descriptor has nothing left to flush (one
- * thread-pool round trip fewer between the link and the 250 or exit 0, issue 11's latency).
- */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fd = await open(dir, C.O_RDONLY | C.O_DIRECTORY);
-  try {
-    await fsync(fd);
-  } finally {
-    void close(fd).catch(() => undefined);
-  }
-}
-
-/**
  * inFreshName runs make(path) on root/tmp/<fresh name> until it does not meet an
  * existing name (EEXIST: a file or planted symlink, never opened or followed),
  * creating tmp/ (and the Maildir) once if missing.

@@ -12,8 +12,7 @@
  */
 import { constants as C } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { close, fstat, fsync, ftruncate, mkdir, open, read, unlink, withFd, writeAll } from '../io/fs-async.js';
-import { fsyncDir } from '../maildir/spool.js';
+import { close, fstat, fsync, fsyncDir, ftruncate, mkdir, open, read, unlink, withFd, writeAll } from '../io/fs-async.js';
 import { OutcomeError, temp } from '../outcome/outcome.js';
 import { decodeJournal, encodeJournal, JOURNAL_MAX, type Journal } from './journal-rule.js';
 

@@ -1,5 +1,5 @@
 /**
- * fsyncDir (src/maildir/spool.ts) returns after the fsync and closes the directory
+ * fsyncDir (src/io/fs-async.ts) returns after the fsync and closes the directory
  * afterwards: a server calling it for every copy must still leave no descriptor open.
  */
 import fs from 'node:fs';
@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { fsyncDir } from '../../src/maildir/spool.js';
+import { fsyncDir } from '../../src/io/fs-async.js';
 
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
