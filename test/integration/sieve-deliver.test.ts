@@ -5,39 +5,24 @@
  * deliveries, runtime-error atomicity, a ReDoS regex inside its bound, a
  * compile error → INBOX with exit 0, and spam/virus + Sieve. Run `npm run build` first.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listDir, runMda, tempDir } from '../helpers/run-mda.js';
+import { listDir, runMda } from '../helpers/run-mda.js';
+import { sieveSandbox, type SieveSandbox } from '../helpers/sieve-sandbox.js';
 
-const STUB = fileURLToPath(new URL('../fixtures/sieve/stub-sendmail.sh', import.meta.url));
-let t: ReturnType<typeof tempDir>;
+let sb: SieveSandbox;
+let t: SieveSandbox['t'];
 let home: string;
 let md: string;
 let sent: string;
 beforeEach(() => {
-  t = tempDir('mda-sieve-');
-  home = join(t.dir, 'home');
-  md = join(home, 'Maildir');
-  sent = join(t.dir, 'sent');
-  mkdirSync(join(home, '.mda'), { recursive: true });
-  mkdirSync(sent);
-  stub({});
+  sb = sieveSandbox('mda-sieve-');
+  ({ t, home, md, sent } = sb);
 });
 afterEach(() => t.cleanup());
-
-/** The stub sendmail with its settings baked in (mda gives sendmail a clean environment). */
-function stub(env: Record<string, string>): void {
-  const vars = Object.entries({ STUB_SENDMAIL_DIR: sent, ...env }).map(([k, v]) => `${k}='${v}'`).join(' ');
-  writeFileSync(join(t.dir, 'sendmail'), `#!/bin/sh\nexec env ${vars} ${STUB} "$@"\n`, { mode: 0o755 });
-}
-
-function config(extra = ''): string {
-  const cfg = join(t.dir, 'mda.toml');
-  writeFileSync(cfg, `[log]\ntarget = "none"\n[delivery]\nsendmail = "${join(t.dir, 'sendmail')}"\n${extra.includes('[sieve]') ? '' : `[sieve]\nscript = "${join(home, '.mda', 'filter.sieve')}"\nstate_dir = "${join(home, '.mda')}"\n`}${extra}`);
-  return cfg;
-}
+const stub = (env: Record<string, string>) => sb.stub(env);
+const config = (extra = '') => sb.config(extra);
 
 const script = (text: string) => writeFileSync(join(home, '.mda', 'filter.sieve'), text);
 

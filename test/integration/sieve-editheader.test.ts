@@ -3,33 +3,24 @@
  * redirected message, each carrying the header as it was when its action ran; copies with the same
  * header share one file; tmp/ is left empty. Run `npm run build` first.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listDir, runMda, tempDir } from '../helpers/run-mda.js';
+import { listDir, runMda } from '../helpers/run-mda.js';
+import { sieveSandbox, type SieveSandbox } from '../helpers/sieve-sandbox.js';
 
-const STUB = fileURLToPath(new URL('../fixtures/sieve/stub-sendmail.sh', import.meta.url));
-let t: ReturnType<typeof tempDir>;
+let sb: SieveSandbox;
+let t: SieveSandbox['t'];
 let home: string;
 let md: string;
 let sent: string;
 beforeEach(() => {
-  t = tempDir('mda-editheader-');
-  home = join(t.dir, 'home');
-  md = join(home, 'Maildir');
-  sent = join(t.dir, 'sent');
-  mkdirSync(join(home, '.mda'), { recursive: true });
-  mkdirSync(sent);
-  writeFileSync(join(t.dir, 'sendmail'), `#!/bin/sh\nexec env STUB_SENDMAIL_DIR='${sent}' ${STUB} "$@"\n`, { mode: 0o755 });
+  sb = sieveSandbox('mda-editheader-');
+  ({ t, home, md, sent } = sb);
 });
 afterEach(() => t.cleanup());
 
-function config(): string {
-  const cfg = join(t.dir, 'mda.toml');
-  writeFileSync(cfg, `[log]\ntarget = "none"\n[delivery]\nsendmail = "${join(t.dir, 'sendmail')}"\n[sieve]\nscript = "${join(home, '.mda', 'filter.sieve')}"\nstate_dir = "${join(home, '.mda')}"\n`);
-  return cfg;
-}
+const config = () => sb.config();
 
 const R = 'require ["editheader", "fileinto", "variables", "copy"];\n';
 const script = (text: string) => writeFileSync(join(home, '.mda', 'filter.sieve'), R + text);

@@ -4,39 +4,25 @@
  * MAIL FROM <> for a message from <>, none for Auto-Submitted mail, one per recipient, none after a
  * runtime error or when the delivery does not commit. Run `npm run build` first.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sieveTest } from '../../src/cli/commands/sieve-test.js';
-import { listDir, runCli, runMda, tempDir } from '../helpers/run-mda.js';
+import { listDir, runCli, runMda } from '../helpers/run-mda.js';
+import { sieveSandbox, type SieveSandbox } from '../helpers/sieve-sandbox.js';
 
-const STUB = fileURLToPath(new URL('../fixtures/sieve/stub-sendmail.sh', import.meta.url));
-let t: ReturnType<typeof tempDir>;
+let sb: SieveSandbox;
+let t: SieveSandbox['t'];
 let home: string;
 let md: string;
 let sent: string;
 beforeEach(() => {
-  t = tempDir('mda-enotify-');
-  home = join(t.dir, 'home');
-  md = join(home, 'Maildir');
-  sent = join(t.dir, 'sent');
-  mkdirSync(join(home, '.mda'), { recursive: true });
-  mkdirSync(sent);
-  stub({});
+  sb = sieveSandbox('mda-enotify-');
+  ({ t, home, md, sent } = sb);
 });
 afterEach(() => t.cleanup());
-
-function stub(env: Record<string, string>): void {
-  const vars = Object.entries({ STUB_SENDMAIL_DIR: sent, ...env }).map(([k, v]) => `${k}='${v}'`).join(' ');
-  writeFileSync(join(t.dir, 'sendmail'), `#!/bin/sh\nexec env ${vars} ${STUB} "$@"\n`, { mode: 0o755 });
-}
-
-function config(extra = ''): string {
-  const cfg = join(t.dir, 'mda.toml');
-  writeFileSync(cfg, `[log]\ntarget = "none"\n[delivery]\nsendmail = "${join(t.dir, 'sendmail')}"\n[sieve]\nscript = "${join(home, '.mda', 'filter.sieve')}"\nstate_dir = "${join(home, '.mda')}"\n${extra}`);
-  return cfg;
-}
+const stub = (env: Record<string, string>) => sb.stub(env);
+const config = (extra = '') => sb.config(extra);
 
 const script = (text: string) => writeFileSync(join(home, '.mda', 'filter.sieve'), text);
 

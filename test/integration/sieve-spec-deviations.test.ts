@@ -6,30 +6,21 @@
  * and a message without a body (RFC 5173 §4). The pure rules are test/unit/sieve/spec-deviations.test.ts's.
  * Run `npm run build` first.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listDir, runMda, tempDir } from '../helpers/run-mda.js';
+import { listDir, runMda } from '../helpers/run-mda.js';
+import { sieveSandbox, type SieveSandbox } from '../helpers/sieve-sandbox.js';
 
-const STUB = fileURLToPath(new URL('../fixtures/sieve/stub-sendmail.sh', import.meta.url));
-let t: ReturnType<typeof tempDir>;
+let sb: SieveSandbox;
+let t: SieveSandbox['t'];
 let home: string;
 let md: string;
 let sent: string;
 beforeEach(() => {
-  t = tempDir('mda-sieve-dev-');
-  home = join(t.dir, 'home');
-  md = join(home, 'Maildir');
-  sent = join(t.dir, 'sent');
-  mkdirSync(join(home, '.mda'), { recursive: true });
-  mkdirSync(sent);
-  // The stub sendmail with its settings baked in (mda gives sendmail a clean environment).
-  writeFileSync(join(t.dir, 'sendmail'), `#!/bin/sh\nexec env STUB_SENDMAIL_DIR='${sent}' ${STUB} "$@"\n`, { mode: 0o755 });
-  writeFileSync(
-    join(t.dir, 'mda.toml'),
-    `[log]\ntarget = "none"\n[delivery]\nsendmail = "${join(t.dir, 'sendmail')}"\n[sieve]\nscript = "${join(home, '.mda', 'filter.sieve')}"\nstate_dir = "${join(home, '.mda')}"\n`,
-  );
+  sb = sieveSandbox('mda-sieve-dev-');
+  ({ t, home, md, sent } = sb);
+  sb.config();
 });
 afterEach(() => t.cleanup());
 
