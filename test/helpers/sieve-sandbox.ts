@@ -4,10 +4,10 @@
  * (fixtures/sieve/stub-sendmail.sh) that files what mda sends into sent/.
  * Must not: start servers or write outside its temp dir.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from './run-mda.js';
+import { listDir, tempDir } from './run-mda.js';
 
 const STUB = fileURLToPath(new URL('../fixtures/sieve/stub-sendmail.sh', import.meta.url));
 
@@ -22,6 +22,10 @@ export interface SieveSandbox {
   stub(env?: Record<string, string>): void;
   /** Writes mda.toml: no logging, the stub as sendmail, the user's script and state dir unless `extra` has its own [sieve]. */
   config(extra?: string): string;
+  /** The files in a folder of the Maildir ('' = INBOX). */
+  files(folder: string, sub?: 'new' | 'cur'): string[];
+  /** What the stub sendmail was given, oldest first: its arguments and the message. */
+  sentMail(): { args: string[]; msg: string }[];
 }
 
 export function sieveSandbox(prefix: string): SieveSandbox {
@@ -42,6 +46,11 @@ export function sieveSandbox(prefix: string): SieveSandbox {
       writeFileSync(cfg, `[log]\ntarget = "none"\n[delivery]\nsendmail = "${join(t.dir, 'sendmail')}"\n${sieve}${extra}`);
       return cfg;
     },
+    files: (folder, sub = 'new') => listDir(join(home, 'Maildir', folder, sub)),
+    sentMail: () => readdirSync(sent).filter((f) => f.endsWith('.args')).sort().map((f) => ({
+      args: readFileSync(join(sent, f), 'utf8').trimEnd().split('\n'),
+      msg: readFileSync(join(sent, f.replace(/\.args$/, '.msg')), 'utf8'),
+    })),
   };
   sb.stub();
   return sb;

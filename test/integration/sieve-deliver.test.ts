@@ -5,7 +5,7 @@
  * deliveries, runtime-error atomicity, a ReDoS regex inside its bound, a
  * compile error → INBOX with exit 0, and spam/virus + Sieve. Run `npm run build` first.
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listDir, runMda } from '../helpers/run-mda.js';
@@ -50,11 +50,8 @@ async function deliver(m: Msg | string = {}, opts: { cfg?: string; args?: string
   });
 }
 
-const files = (folder: string, sub: 'new' | 'cur' = 'new') => listDir(join(md, folder, sub));
-const sentMail = () => readdirSync(sent).filter((f) => f.endsWith('.args')).sort().map((f) => ({
-  args: readFileSync(join(sent, f), 'utf8').trimEnd().split('\n'),
-  msg: readFileSync(join(sent, f.replace(/\.args$/, '.msg')), 'utf8'),
-}));
+const files = (folder: string, sub: 'new' | 'cur' = 'new') => sb.files(folder, sub);
+const sentMail = () => sb.sentMail();
 
 describe('filing', () => {
   it('no script file: INBOX, as without Sieve', async () => {

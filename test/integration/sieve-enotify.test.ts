@@ -4,11 +4,11 @@
  * MAIL FROM <> for a message from <>, none for Auto-Submitted mail, one per recipient, none after a
  * runtime error or when the delivery does not commit. Run `npm run build` first.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sieveTest } from '../../src/cli/commands/sieve-test.js';
-import { listDir, runCli, runMda } from '../helpers/run-mda.js';
+import { runCli, runMda } from '../helpers/run-mda.js';
 import { sieveSandbox, type SieveSandbox } from '../helpers/sieve-sandbox.js';
 
 let sb: SieveSandbox;
@@ -49,11 +49,8 @@ async function deliver(msg = message(), cfg = config()) {
   });
 }
 
-const files = (folder: string) => listDir(join(md, folder, 'new'));
-const sentMail = () => readdirSync(sent).filter((f) => f.endsWith('.args')).sort().map((f) => ({
-  args: readFileSync(join(sent, f), 'utf8').trimEnd().split('\n'),
-  msg: readFileSync(join(sent, f.replace(/\.args$/, '.msg')), 'utf8'),
-}));
+const files = (folder: string) => sb.files(folder);
+const sentMail = () => sb.sentMail();
 const byRecipient = () => sentMail().sort((a, b) => a.args.at(-1)!.localeCompare(b.args.at(-1)!));
 
 const R = 'require ["enotify", "fileinto"];\n';

@@ -6,10 +6,10 @@
  * and a message without a body (RFC 5173 §4). The pure rules are test/unit/sieve/spec-deviations.test.ts's.
  * Run `npm run build` first.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listDir, runMda } from '../helpers/run-mda.js';
+import { runMda } from '../helpers/run-mda.js';
 import { sieveSandbox, type SieveSandbox } from '../helpers/sieve-sandbox.js';
 
 let sb: SieveSandbox;
@@ -47,11 +47,8 @@ async function deliver(input: string) {
   });
 }
 
-const files = (folder: string, sub: 'new' | 'cur' = 'new') => listDir(join(md, folder, sub));
-const sentMail = () => readdirSync(sent).filter((f) => f.endsWith('.args')).sort().map((f) => ({
-  args: readFileSync(join(sent, f), 'utf8').trimEnd().split('\n'),
-  msg: readFileSync(join(sent, f.replace(/\.args$/, '.msg')), 'utf8'),
-}));
+const files = (folder: string, sub: 'new' | 'cur' = 'new') => sb.files(folder, sub);
+const sentMail = () => sb.sentMail();
 
 describe('RFC 5230 §4.2: vacation tracking uses the unexpanded arguments', () => {
   it('RFC 5230 §4.2: a subject built from the message does not send a second reply within the period', async () => {
