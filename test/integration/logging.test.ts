@@ -65,14 +65,20 @@ describe('log targets', () => {
   });
 });
 
+/** A syslog socket in the test dir (unix-dgram, as /dev/log): the datagrams it gets, as text. */
+function syslogSink(name: string): { path: string; got: string[]; server: { close(): void } } {
+  const path = join(t.dir, name);
+  const unix = createRequire(import.meta.url)('unix-dgram');
+  const got: string[] = [];
+  const server = unix.createSocket('unix_dgram', (buf: Buffer) => got.push(buf.toString()));
+  server.bind(path);
+  chmodSync(path, 0o666);
+  return { path, got, server };
+}
+
 describe('syslog datagrams (RFC 3164, facility mail)', () => {
   it('warnings and errors start with Postfix\'s warning: / error: token at their syslog severity; info lines carry none', async () => {
-    const path = join(t.dir, 'sev.sock');
-    const unix = createRequire(import.meta.url)('unix-dgram');
-    const got: string[] = [];
-    const server = unix.createSocket('unix_dgram', (buf: Buffer) => got.push(buf.toString()));
-    server.bind(path);
-    chmodSync(path, 0o666);
+    const { path, got, server } = syslogSink('sev.sock');
     const logger = createLogger({ kind: 'syslog' }, 'mda', path);
     logger.info('user=a status=delivered');
     logger.warn('sieve: x');
@@ -86,12 +92,7 @@ describe('syslog datagrams (RFC 3164, facility mail)', () => {
   });
 
   it('sends <22>… mda[pid]: lines to the socket and drops lines past the per-process cap', async () => {
-    const path = join(t.dir, 'log.sock');
-    const unix = createRequire(import.meta.url)('unix-dgram');
-    const got: string[] = [];
-    const server = unix.createSocket('unix_dgram', (buf: Buffer) => got.push(buf.toString()));
-    server.bind(path);
-    chmodSync(path, 0o666);
+    const { path, got, server } = syslogSink('log.sock');
     const logger = createLogger({ kind: 'syslog' }, 'mda', path);
     for (let i = 0; i < 100; i++) logger.info(`line ${i}`);
     logger.warn('past the cap');
