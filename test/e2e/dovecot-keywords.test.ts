@@ -8,13 +8,12 @@
  * mailbox belongs to nobody (Dovecot refuses mail access as root).
  * Skipped with a warning when doveadm is missing, except in CI or with MDA_E2E_REQUIRED=1.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMda, tempDir } from '../helpers/run-mda.js';
+import { chownTree as chownTreeTo, runMda, tempDir } from '../helpers/run-mda.js';
+import { DOVEADM, doveadmText } from '../helpers/dovecot-tools.js';
 
-const DOVEADM = ['/usr/bin/doveadm', '/usr/sbin/doveadm', '/usr/local/bin/doveadm'].find((p) => existsSync(p));
 const required = process.env.CI === 'true' || process.env.MDA_E2E_REQUIRED === '1';
 if (!DOVEADM && !required) console.warn('\n*** SKIPPED test/e2e/dovecot-keywords.test.ts: doveadm is not installed ***\n');
 
@@ -27,17 +26,9 @@ let home = '';
 let conf = '';
 let md = '';
 
-function chownTree(path: string): void {
-  if (!isRoot) return;
-  chownSync(path, UID, GID);
-  if (lstatSync(path).isDirectory()) for (const n of readdirSync(path)) chownTree(join(path, n));
-}
+const chownTree = (path: string): void => chownTreeTo(path, UID, GID);
 
-function doveadm(...args: string[]): string {
-  const r = spawnSync(DOVEADM!, ['-c', conf, ...args], { env: { PATH: process.env.PATH, USER: 'mdatest', HOME: home }, encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0) throw new Error(`doveadm ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
+const doveadm = (...args: string[]): string => doveadmText(conf, 'mdatest', home, args);
 
 /** The flags Dovecot reports for each message of a mailbox, one entry per message (without \Recent: the session's, not stored). */
 const flagsOf = (mailbox: string): string[][] =>

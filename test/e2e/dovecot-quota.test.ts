@@ -37,14 +37,14 @@
  * with MDA_E2E_REQUIRED=1, where that fails.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDefinition, parseMaildirsize, type QuotaLimits } from '../../src/quota/maildirsize.js';
 import { appendDelivery, readQuota, recalculate, scanMaildir } from '../../src/quota/store.js';
-import { MDA, QUIET_CONFIG, runMda, tempDir } from '../helpers/run-mda.js';
+import { chownTree as chownTreeTo, MDA, QUIET_CONFIG, runMda, tempDir } from '../helpers/run-mda.js';
+import { DOVEADM, doveadmText } from '../helpers/dovecot-tools.js';
 
-const DOVEADM = ['/usr/bin/doveadm', '/usr/sbin/doveadm', '/usr/local/bin/doveadm'].find((p) => existsSync(p));
 const required = process.env.CI === 'true' || process.env.MDA_E2E_REQUIRED === '1';
 if (!DOVEADM && !required) {
   console.warn('\n*** SKIPPED test/e2e/dovecot-quota.test.ts: doveadm is not installed (apt-get install dovecot-core) ***\n');
@@ -62,23 +62,10 @@ let home = ''; // the original, filled by mda
 let copyHome = ''; // a copy, recalculated by Dovecot
 const mdOf = (h: string): string => join(h, 'Maildir');
 
-/** chownTree gives a tree to the mailbox owner (as root; a no-op otherwise). */
-function chownTree(path: string): void {
-  if (!isRoot) return;
-  chownSync(path, UID, GID);
-  if (lstatSync(path).isDirectory()) for (const n of readdirSync(path)) chownTree(join(path, n));
-}
+const chownTree = (path: string): void => chownTreeTo(path, UID, GID);
 
 /** doveadm runs one command against `h`'s Maildir, as USER/HOME from the environment (no auth daemon). */
-function doveadm(h: string, ...args: string[]): string {
-  const r = spawnSync(DOVEADM!, ['-c', conf, ...args], {
-    env: { PATH: process.env.PATH, USER: 'mdatest', HOME: h },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  if (r.status !== 0) throw new Error(`doveadm ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
+const doveadm = (h: string, ...args: string[]): string => doveadmText(conf, 'mdatest', h, args);
 
 /** quotaGet parses `doveadm -f tab quota get`: STORAGE (KiB) and MESSAGE rows. */
 function quotaGet(h: string): { storageKiB: number; messages: number; storageLimitKiB: string; messageLimit: string } {

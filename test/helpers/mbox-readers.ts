@@ -11,6 +11,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DOVEADM } from './dovecot-tools.js';
 
 /** The recipient of the mbox tests: a real account with a home (mda keeps its state, e.g. the spooled message, in ~/.mda). */
 export interface MboxUser {
@@ -27,7 +28,7 @@ export function mboxUser(name = 'mdatest'): MboxUser {
   return { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! };
 }
 export const MUTT = ['/usr/bin/mutt'].find((p) => existsSync(p));
-export const DOVEADM = ['/usr/bin/doveadm', '/usr/sbin/doveadm'].find((p) => existsSync(p));
+export { DOVEADM };
 export const DOTLOCKFILE = ['/usr/bin/dotlockfile'].find((p) => existsSync(p));
 export const PYTHON = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p));
 const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));

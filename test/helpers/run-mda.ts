@@ -3,7 +3,7 @@
  * together) with a hard timeout that fails the test if mda does not exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,13 @@ export function runMda(args: string[], opts: RunOptions = {}): Promise<MdaResult
 export function tempDir(prefix = 'mda-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** chownTree gives a test's tree to uid:gid (as root; a no-op otherwise, where the tree is already the runner's). */
+export function chownTree(path: string, uid: number, gid: number): void {
+  if (process.getuid?.() !== 0) return;
+  chownSync(path, uid, gid);
+  if (lstatSync(path).isDirectory()) for (const n of readdirSync(path)) chownTree(join(path, n), uid, gid);
 }
 
 /** Files in a Maildir subdirectory (new/, tmp/, ...), [] when missing. */

@@ -7,11 +7,11 @@
  * users mode) over a tree that uid owns; otherwise as the test's own uid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lmtpClient, transaction, type LmtpClient } from '../helpers/lmtp-client.js';
-import { listDir, MDA, tempDir } from '../helpers/run-mda.js';
+import { chownTree as chownTreeTo, listDir, MDA, tempDir } from '../helpers/run-mda.js';
 
 const isRoot = process.getuid?.() === 0;
 const MAIL_UID = isRoot ? 65534 : process.getuid!();
@@ -34,11 +34,7 @@ afterEach(() => {
 const mail = (u: string) => join(dir, 'mail', u);
 const spoolDir = () => join(dir, 'mail', '.spool');
 
-function chownTree(path: string): void {
-  if (!isRoot) return;
-  chownSync(path, MAIL_UID, MAIL_UID);
-  if (lstatSync(path).isDirectory()) for (const n of readdirSync(path)) chownTree(join(path, n));
-}
+const chownTree = (path: string): void => chownTreeTo(path, MAIL_UID, MAIL_UID);
 
 /** startServer writes the config and starts `mda lmtp`; resolves once it answers. */
 async function startServer(extra = '', opts: { users?: string[]; systemUsers?: boolean; path?: string; log?: string } = {}): Promise<{ sock: string; child: ChildProcess; output: () => string }> {
