@@ -4,19 +4,19 @@
  * running server's threads: a server told UV_THREADPOOL_SIZE=4 (libuv's own
  * default) has exactly three more than one left to mda's default.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lmtpClient, transaction } from '../helpers/lmtp-client.js';
-import { MDA, tempDir } from '../helpers/run-mda.js';
+import { startLmtpServer, type LmtpServer } from '../helpers/lmtp-server.js';
+import { tempDir } from '../helpers/run-mda.js';
 
 /** nobody's uid (and a gid): `[lmtp] user = "nobody"` as root must own the directory it writes. */
 const NOBODY = 65534;
-const children: ChildProcess[] = [];
+const servers: LmtpServer[] = [];
 const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.stop('SIGKILL');
   for (const c of cleanups.splice(0)) c();
 });
 
@@ -31,22 +31,15 @@ async function threadsOfServer(env: NodeJS.ProcessEnv): Promise<number> {
   mkdirSync(data);
   if (process.getuid?.() === 0) (chmodSync(dir, 0o755), chownSync(data, NOBODY, NOBODY));
   writeFileSync(cfg, `[log]\ntarget = "none"\n[lmtp]\n${process.getuid?.() === 0 ? 'user = "nobody"\n' : ''}spool_dir = "${join(data, 'spool')}"\n[users.alice]\nmaildir = "${join(data, 'alice')}"\n`);
-  const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--config', cfg], { env: { PATH: process.env.PATH, HOME: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  children.push(child);
-  for (let i = 0; !existsSync(sock); i++) {
-    if (i > 300 || child.exitCode !== null) throw new Error(`mda lmtp did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const server = await startLmtpServer({ listen: `unix:${sock}`, config: cfg, env: { PATH: process.env.PATH, HOME: dir, ...env } });
+  servers.push(server);
   const c = await lmtpClient(sock);
   await c.reply();
   c.send('LHLO t\r\n' + transaction('s@example.org', ['alice@example.com'], 'Subject: pool\r\n\r\nx\r\n'));
   const r = await c.replies(5);
   expect(r[4]).toMatch(/^250 /);
   c.raw.socket.destroy();
-  return readdirSync(`/proc/${child.pid}/task`).length;
+  return readdirSync(`/proc/${server.child.pid}/task`).length;
 }
 
 describe.skipIf(!existsSync('/proc/self/task'))('mda lmtp thread pool', () => {

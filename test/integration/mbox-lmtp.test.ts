@@ -4,28 +4,28 @@
  * the server runs as nobody (virtual users) over a tree that uid owns; the
  * message is spooled under [sieve] state_dir before the append.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lmtpClient, transaction, type LmtpClient } from '../helpers/lmtp-client.js';
-import { listDir, MDA, tempDir } from '../helpers/run-mda.js';
+import { startLmtpServer, type LmtpServer } from '../helpers/lmtp-server.js';
+import { listDir, tempDir } from '../helpers/run-mda.js';
 
 const isRoot = process.getuid?.() === 0;
 const MAIL_UID = isRoot ? 65534 : process.getuid!();
 
 let dir: string;
 let cleanup: () => void;
-const children: ChildProcess[] = [];
+const servers: LmtpServer[] = [];
 const clients: LmtpClient[] = [];
 
 beforeEach(() => {
   ({ dir, cleanup } = tempDir('mda-mbox-lmtp-'));
   chmodSync(dir, 0o755);
 });
-afterEach(() => {
+afterEach(async () => {
   for (const c of clients.splice(0)) c.raw.socket.destroy();
-  for (const ch of children.splice(0)) if (ch.exitCode === null && ch.signalCode === null) ch.kill('SIGKILL');
+  for (const s of servers.splice(0)) await s.stop('SIGKILL');
   cleanup();
 });
 
@@ -43,15 +43,7 @@ async function startServer(extra: string[] = []): Promise<string> {
     '[users.bob]', `maildir = "${mail}/%u/Maildir"`,
     ...extra,
   ].join('\n') + '\n');
-  const child = spawn(process.execPath, [MDA, 'lmtp', '--listen', `unix:${sock}`, '--config', cfg], { env: { PATH: process.env.PATH, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  for (let i = 0; !existsSync(sock); i++) {
-    if (i > 300 || child.exitCode !== null) throw new Error(`mda lmtp did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  servers.push(await startLmtpServer({ listen: `unix:${sock}`, config: cfg, env: { PATH: process.env.PATH, HOME: dir } }));
   return sock;
 }
 
