@@ -61,10 +61,10 @@ export function fromResolution(r: RcptResolution): Decision | { kind: 'quota'; t
   return { kind: 'quota', target: { user: r.user, maildir: r.maildir, uid: r.uid, ...(r.mbox && { mbox: { inbox: r.mbox.inbox } }) } };
 }
 
-/** fromQuota: over quota is refused with [quota] over_quota's reply; a maildirsize not read is mda's trouble. */
+/** fromQuota: over quota is refused with [quota] over_quota's reply; a quota file not read (maildirsize, mbox) is mda's trouble. */
 export function fromQuota(v: RcptQuotaVerdict): Decision {
   if (v.verdict === 'over') return { verdict: 'refuse', why: v.detail, reply: v.reply };
-  if (v.why.startsWith('maildirsize not read')) return dunno('quota unknown', `quota check: ${v.why}`);
+  if (v.unread) return dunno('quota unknown', `quota check: ${v.why}`);
   return dunno(v.why);
 }
 

@@ -86,7 +86,7 @@ export class PolicyService {
     let v = this.verdicts.get(vkey);
     if (v === undefined) {
       v = await rcptQuotaVerdict(next.target, req.size, this.o.config, signal);
-      if (v.verdict === 'over' || !/^(maildirsize|mbox) not read/.test(v.why)) this.verdicts.set(vkey, v);
+      if (v.verdict === 'over' || !v.unread) this.verdicts.set(vkey, v);
     }
     return fromQuota(v);
   }

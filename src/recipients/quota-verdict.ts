@@ -24,7 +24,8 @@ import { readMaildirsize, type MaildirsizeHead } from '../quota/store.js';
 import { rcptReply, type RcptReply } from './rcpt-reply.js';
 
 export type RcptQuotaVerdict =
-  | { verdict: 'ok'; why: string }
+  /** unread: the quota file could not be read at all (mda's trouble, for the policy service's log; never cached). */
+  | { verdict: 'ok'; why: string; unread?: true }
   | {
       verdict: 'over';
       limit: 'storage' | 'messages';
@@ -48,7 +49,7 @@ export interface RcptQuotaFacts {
   uid: number;
 }
 
-const ok = (why: string): RcptQuotaVerdict => ({ verdict: 'ok', why });
+const ok = (why: string, unread = false): RcptQuotaVerdict => ({ verdict: 'ok', why, ...(unread && { unread: true as const }) });
 
 /**
  * rcptQuotaDecision: 'over' only when a trusted maildirsize shows the message
@@ -59,7 +60,7 @@ const ok = (why: string): RcptQuotaVerdict => ({ verdict: 'ok', why });
  * and prepended fields only.
  */
 export function rcptQuotaDecision(f: RcptQuotaFacts): RcptQuotaVerdict {
-  if (f.file !== undefined && 'trouble' in f.file) return ok(`maildirsize not read: ${f.file.trouble}`);
+  if (f.file !== undefined && 'trouble' in f.file) return ok(`maildirsize not read: ${f.file.trouble}`, true);
   const head = f.file;
   const inForce = limitsInForce(f.quota.limits, head?.header?.limits);
   if (inForce.from === 'none') return ok('no quota');
@@ -95,7 +96,7 @@ export interface MboxFileFacts {
 export function rcptMboxQuotaDecision(f: { file: MboxFileFacts | undefined | { trouble: string }; quota: UserQuota; size: number; uid: number }): RcptQuotaVerdict {
   if (f.quota.limits.storage <= 0) return ok('no storage quota');
   if (f.file === undefined) return ok('mbox is missing');
-  if ('trouble' in f.file) return ok(`mbox not read: ${f.file.trouble}`);
+  if ('trouble' in f.file) return ok(`mbox not read: ${f.file.trouble}`, true);
   if (!f.file.regular) return ok('mbox is not a regular file: left to the commit');
   if (f.file.uid !== f.uid) return ok(`mbox is owned by uid ${f.file.uid}, not ${f.uid}`);
   const over = mboxOverQuota(f.file.size, Math.max(f.size, 1), f.quota);

@@ -58,7 +58,8 @@ describe('fromResolution and fromQuota', () => {
   });
   it.each([
     ['fits → DUNNO', { verdict: 'ok' as const, why: 'fits' }, { verdict: 'dunno' }],
-    ['maildirsize not read → DUNNO as trouble', { verdict: 'ok' as const, why: 'maildirsize not read: EACCES' }, { verdict: 'dunno', trouble: 'quota check: maildirsize not read: EACCES' }],
+    ['maildirsize not read → DUNNO as trouble', { verdict: 'ok' as const, why: 'maildirsize not read: EACCES', unread: true as const }, { verdict: 'dunno', trouble: 'quota check: maildirsize not read: EACCES' }],
+    ['an mbox not read → DUNNO as trouble', { verdict: 'ok' as const, why: 'mbox not read: EACCES', unread: true as const }, { verdict: 'dunno', trouble: 'quota check: mbox not read: EACCES' }],
     ['maildirsize missing → DUNNO (no trouble: the commit recounts)', { verdict: 'ok' as const, why: 'maildirsize is missing' }, { verdict: 'dunno', why: 'maildirsize is missing' }],
   ])('%s', (_n, v, expected) => {
     const d = fromQuota(v);

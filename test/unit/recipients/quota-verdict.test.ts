@@ -86,3 +86,9 @@ describe('rcptMboxQuotaDecision (an mbox inbox: its file size is its usage)', ()
     expect(rcptMboxQuotaDecision(mfacts(mbox(10_000), quota(10_000, 0, over), 0))).toMatchObject({ verdict: 'over', reply, outcome: { kind, cause: 'over-quota' } });
   });
 });
+
+describe('a quota file that could not be read is marked unread (the policy service reports it as trouble, and does not cache it)', () => {
+  it('maildirsize', () => expect(rcptQuotaDecision(facts({ trouble: 'EACCES' }, quota(10_000), 1))).toMatchObject({ verdict: 'ok', unread: true }));
+  it('mbox', () => expect(rcptMboxQuotaDecision({ file: { trouble: 'EACCES' }, quota: quota(10_000), size: 1, uid: UID })).toMatchObject({ verdict: 'ok', unread: true }));
+  it('a verdict that read its file is not', () => expect(rcptQuotaDecision(facts(undefined, quota(10_000), 1))).not.toHaveProperty('unread'));
+});
